@@ -1,0 +1,22 @@
+#include <omp.h>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "ops/cpu/blas.h"
+
+namespace graft::cli {
+
+int run_info(const Args& args) {
+  po::options_description options("options");
+  po::variables_map vm;
+  if (!parse_options("info", "Prints what this build of graft uses.", options, args, vm)) return 0;
+  std::cout << "graft " << GRAFT_VERSION << "\n"
+            << "cpu blas: " << cpu::blas_name() << " (OpenMP build)\n"
+            << "openmp threads: " << omp_get_max_threads() << "\n"
+            << "cuda: not built\n";
+  return 0;
+}
+
+}  // namespace graft::cli

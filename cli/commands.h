@@ -1,0 +1,23 @@
+// The graft executable's subcommands. Each lives in its own cmd_<name>.cpp and
+// is listed in kCommands (main.cpp); a command receives the arguments after its
+// name and returns the process exit status. Errors are thrown, not printed:
+// main() turns graft::InputError into exit status 2 and anything else into 1.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace graft::cli {
+
+using Args = std::vector<std::string>;
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const Args& args);
+};
+
+int run_info(const Args& args);
+int run_quickstart(const Args& args);
+
+}  // namespace graft::cli
