@@ -1,0 +1,169 @@
+#include "ops/cpu/cross_entropy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "ops/cpu/parallel.h"
+
+namespace graft::cpu {
+
+namespace {
+
+// Serial on purpose: an error must name the first bad target, and one pass
+// over the targets is negligible next to the rows' exponentials.
+int64_t check_targets(const char* op, const Tensor& targets, int64_t vocab, int32_t ignore) {
+  const int32_t* t = targets.data<int32_t>();
+  const int64_t n = targets.numel();
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (t[i] == ignore) continue;
+    GRAFT_CHECK(t[i] >= 0 && t[i] < vocab, op << ": target " << t[i] << " at row " << i
+                                              << " is outside [0, " << vocab
+                                              << ") and is not ignore_index " << ignore);
+    ++count;
+  }
+  return count;
+}
+
+template <class T>
+T row_max(const T* x, int64_t vocab) {
+  T m = x[0];
+#pragma omp simd reduction(max : m)
+  for (int64_t v = 1; v < vocab; ++v)
+    m = x[v] > m ? x[v] : m;
+  return m;
+}
+
+// Shifted by the row max so that logits of any size stay finite; the sum is
+// kept in double because V reaches 1e5 and float would lose the tail.
+template <class T>
+double row_logsumexp(const T* x, int64_t vocab, T max) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t v = 0; v < vocab; ++v)
+    s += static_cast<double>(std::exp(x[v] - max));
+  return static_cast<double>(max) + std::log(s);
+}
+
+// Fixed chunks summed in order: the total does not depend on the thread count.
+double ordered_sum(const std::vector<double>& x) {
+  const int64_t n = static_cast<int64_t>(x.size());
+  const int64_t chunks = (n + kReduceChunk - 1) / kReduceChunk;
+  std::vector<double> partial(static_cast<size_t>(chunks), 0.0);
+#pragma omp parallel for schedule(static) if (n > kParallelElements)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t end = std::min(n, (c + 1) * kReduceChunk);
+    double s = 0;
+    for (int64_t i = c * kReduceChunk; i < end; ++i)
+      s += x[static_cast<size_t>(i)];
+    partial[static_cast<size_t>(c)] = s;
+  }
+  double total = 0;
+  for (double p : partial)
+    total += p;
+  return total;
+}
+
+template <class T>
+CrossEntropyResult forward_typed(const char* op, const Tensor& logits, const Tensor& targets,
+                                 const CrossEntropyOptions& options, const Tensor& lse,
+                                 bool count_correct) {
+  const int64_t vocab = logits.dim(-1), rows = targets.numel();
+  CrossEntropyResult r;
+  r.count = check_targets(op, targets, vocab, options.ignore_index);
+  const T* x = logits.data<T>();
+  const int32_t* t = targets.data<int32_t>();
+  T* lse_out = lse.defined() ? lse.data<T>() : nullptr;
+  const int32_t ignore = options.ignore_index;
+  const double eps = options.label_smoothing;
+  std::vector<double> row_loss(static_cast<size_t>(rows));
+  int64_t correct = 0;
+#pragma omp parallel for schedule(static) reduction(+ : correct) if (rows * vocab > kParallelElements)
+  for (int64_t i = 0; i < rows; ++i) {
+    if (t[i] == ignore) {
+      row_loss[static_cast<size_t>(i)] = 0;
+      if (lse_out != nullptr) lse_out[i] = T(0);
+      continue;
+    }
+    const T* row = x + i * vocab;
+    const T max = row_max(row, vocab);
+    const double l = row_logsumexp(row, vocab, max);
+    if (lse_out != nullptr) lse_out[i] = static_cast<T>(l);
+    // (1-ε)(lse - x_t) + ε·mean_v(lse - x_v) = lse - (1-ε)x_t - ε·mean_v x_v
+    double loss = l - (1.0 - eps) * static_cast<double>(row[t[i]]);
+    if (eps > 0) {
+      double sum = 0;
+#pragma omp simd reduction(+ : sum)
+      for (int64_t v = 0; v < vocab; ++v)
+        sum += static_cast<double>(row[v]);
+      loss -= eps * sum / static_cast<double>(vocab);
+    }
+    row_loss[static_cast<size_t>(i)] = loss;
+    if (count_correct) {
+      const int64_t argmax = std::find(row, row + vocab, max) - row;
+      correct += argmax == t[i] ? 1 : 0;
+    }
+  }
+  r.loss_sum = ordered_sum(row_loss);
+  r.correct = correct;
+  return r;
+}
+
+template <class T>
+void backward_typed(const Tensor& logits, const Tensor& targets, const Tensor& lse,
+                    const CrossEntropyOptions& options, double scale, const GradSlot& dlogits) {
+  const int64_t vocab = logits.dim(-1), rows = targets.numel();
+  const T* x = logits.data<T>();
+  const int32_t* t = targets.data<int32_t>();
+  const T* l = lse.data<T>();
+  T* d = dlogits.grad.data<T>();
+  const bool accumulate = dlogits.accumulate;
+  const int32_t ignore = options.ignore_index;
+  const T s = static_cast<T>(scale);
+  // The smoothed target puts ε/V on every class and 1-ε more on the target.
+  const T uniform = static_cast<T>(options.label_smoothing / static_cast<double>(vocab));
+  const T target_mass = static_cast<T>((1.0 - options.label_smoothing) * scale);
+#pragma omp parallel for schedule(static) if (rows * vocab > kParallelElements)
+  for (int64_t i = 0; i < rows; ++i) {
+    T* drow = d + i * vocab;
+    if (t[i] == ignore) {
+      if (!accumulate) std::fill(drow, drow + vocab, T(0));
+      continue;
+    }
+    const T* row = x + i * vocab;
+    const T li = l[i];
+    if (accumulate) {
+#pragma omp simd
+      for (int64_t v = 0; v < vocab; ++v)
+        drow[v] += (std::exp(row[v] - li) - uniform) * s;
+    } else {
+#pragma omp simd
+      for (int64_t v = 0; v < vocab; ++v)
+        drow[v] = (std::exp(row[v] - li) - uniform) * s;
+    }
+    drow[t[i]] -= target_mass;
+  }
+}
+
+}  // namespace
+
+CrossEntropyResult cross_entropy_forward(const char* op, const Tensor& logits,
+                                         const Tensor& targets, const CrossEntropyOptions& options,
+                                         const Tensor& lse, bool count_correct) {
+  CrossEntropyResult r;
+  dispatch_float(logits.dtype(), op, [&](auto zero) {
+    r = forward_typed<decltype(zero)>(op, logits, targets, options, lse, count_correct);
+  });
+  return r;
+}
+
+void cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& lse,
+                            const CrossEntropyOptions& options, double scale,
+                            const GradSlot& dlogits) {
+  dispatch_float(logits.dtype(), "softmax_cross_entropy backward", [&](auto zero) {
+    backward_typed<decltype(zero)>(logits, targets, lse, options, scale, dlogits);
+  });
+}
+
+}  // namespace graft::cpu

@@ -1,0 +1,26 @@
+// Global gradient norm and clipping (torch.nn.utils.clip_grad_norm_), in place
+// and not on the tape.
+//
+// The norm is sqrt(Σ over tensors of Σ x²), each tensor's sum taken in double
+// in fixed chunks (ops/tensor_math.h's sum_of_squares) and the tensors added in
+// list order: the same value for any thread count. Nothing goes to the FLOPs
+// ledger (optimizer work).
+#pragma once
+
+#include <vector>
+
+#include "ops/tensor.h"
+
+namespace graft {
+
+// Undefined entries are skipped; f32 and f64 may be mixed.
+double global_grad_norm(const std::vector<Tensor>& grads);
+
+// The norm of the params' gradients (params that are undefined or have no
+// gradient are skipped). When it is finite and above max_norm (> 0), every
+// gradient is scaled by max_norm / (norm + 1e-6). Returns the norm before
+// clipping; a non-finite norm leaves the gradients as they are, so the caller
+// can see it and skip the step.
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
+
+}  // namespace graft
