@@ -1,0 +1,14 @@
+// CPU kernels of ops/dropout.h, forward and backward side by side.
+#pragma once
+
+#include <cstdint>
+
+#include "ops/autograd.h"
+
+namespace graft::cpu {
+
+void dropout_forward(const Tensor& x, double p, uint64_t seed, const Tensor& out);
+// dx (+)= dout * mask / (1 - p), with the mask regenerated from seed.
+void dropout_backward(const Tensor& dout, double p, uint64_t seed, const GradSlot& dx);
+
+}  // namespace graft::cpu

@@ -1,0 +1,32 @@
+#include "ops/dropout.h"
+
+#include "ops/autograd.h"
+#include "ops/cpu/dropout.h"
+#include "ops/flops.h"
+#include "ops/op_checks.h"
+
+namespace graft {
+
+Tensor dropout(const Tensor& x, double p, uint64_t seed, bool training) {
+  check_float_arg("dropout", "x", x);
+  // Written so that NaN fails too.
+  GRAFT_CHECK(p >= 0 && p < 1, "dropout: p must be in [0, 1), got " << p);
+  if (p == 0 || !training) return x;
+  if (x.device() != Device::cpu) fail_unsupported_device("dropout", x);
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+  cpu::dropout_forward(x, p, seed, out);
+  const double n = static_cast<double>(x.numel());
+  flops_ledger().add(Phase::forward, FlopsKind::other, n);
+
+  if (needs_grad({x})) {
+    out.set_requires_grad(true);
+    tape().record("dropout", [x, p, seed, out, n] {
+      if (!out.has_grad() || !x.requires_grad()) return;
+      cpu::dropout_backward(out.grad(), p, seed, grad_slot(x));
+      flops_ledger().add(Phase::backward, FlopsKind::other, n);
+    });
+  }
+  return out;
+}
+
+}  // namespace graft
