@@ -1,0 +1,113 @@
+#include "model/model.h"
+
+#include "model/init.h"
+#include "ops/embedding.h"
+
+namespace graft {
+
+Model::~Model() = default;
+
+Model::Model(const ModelConfig& config, uint64_t seed, DType dtype)
+    : config_(config), dtype_(dtype) {
+  config_.validate();
+  GRAFT_CHECK(
+      dtype == DType::f32 || dtype == DType::f64,
+      "models are built in f32 (training) or f64 (gradient checks), not " << dtype_name(dtype));
+  ParamInit init(params_, seed, dtype, config_.init_std);
+  // Registration order is the naming scheme's order: embedding, encoder,
+  // decoder, heads.
+  tokens_ = init.normal("embed.tokens.weight", {config_.vocab_size, config_.d_model});
+  if (config_.has_encoder()) {
+    encoder_ = std::make_unique<Stack>(init, "encoder", config_, config_.encoder_layers,
+                                       /*causal=*/false, /*cross=*/false);
+  }
+  if (config_.has_decoder()) {
+    decoder_ = std::make_unique<Stack>(init, "decoder", config_, config_.decoder_layers,
+                                       /*causal=*/true, config_.decoder_cross_attention());
+  }
+  if (config_.lm_head) lm_head_ = std::make_unique<LmHead>(init, config_, tokens_);
+  if (config_.mlm_head) mlm_head_ = std::make_unique<MlmHead>(init, config_, tokens_);
+  if (config_.rtd_head) rtd_head_ = std::make_unique<RtdHead>(init, config_);
+  if (config_.has_classifier()) classifier_ = std::make_unique<Classifier>(init, config_);
+}
+
+Tensor Model::embed(const Tensor& ids, const char* what) const {
+  GRAFT_CHECK(ids.defined() && ids.dtype() == DType::i32 && ids.ndim() == 2,
+              what << " ids must be i32 [B, T], got " << (ids.defined() ? ids.describe() : "none"));
+  return embedding(ids, tokens_);
+}
+
+Tensor Model::encode(ForwardContext& context, const Tensor& ids, const Tensor& mask) const {
+  GRAFT_CHECK(encoder_, "a " << kind_name(config_.kind) << " model has no encoder");
+  return (*encoder_)(context, embed(ids, "encoder"), mask, Tensor(), Tensor());
+}
+
+Tensor Model::decode(ForwardContext& context, const Tensor& ids, const Tensor& mask,
+                     const Tensor& memory, const Tensor& memory_mask) const {
+  GRAFT_CHECK(decoder_, "a " << kind_name(config_.kind) << " model has no decoder");
+  GRAFT_CHECK(decoder_->has_cross_attention() || !memory.defined(),
+              "this decoder has no cross-attention, so it takes no memory");
+  return (*decoder_)(context, embed(ids, "decoder"), mask, memory, memory_mask);
+}
+
+Tensor Model::lm_logits(const Tensor& hidden) const {
+  GRAFT_CHECK(lm_head_, "this model has no lm head (config heads)");
+  return (*lm_head_)(hidden);
+}
+
+Tensor Model::mlm_logits(const Tensor& hidden) const {
+  GRAFT_CHECK(mlm_head_, "this model has no mlm head (config heads)");
+  return (*mlm_head_)(hidden);
+}
+
+Tensor Model::rtd_logits(const Tensor& hidden) const {
+  GRAFT_CHECK(rtd_head_, "this model has no rtd head (config heads)");
+  return (*rtd_head_)(hidden);
+}
+
+Tensor Model::classify(const Tensor& hidden, const Tensor& mask) const {
+  GRAFT_CHECK(classifier_, "this model has no classifier (config num_classes)");
+  return (*classifier_)(hidden, mask);
+}
+
+namespace {
+
+const ModelConfig& expect_kind(const ModelConfig& config, ModelKind kind) {
+  GRAFT_INPUT_CHECK(config.kind == kind, "a " << kind_name(kind)
+                                              << " model needs kind = " << kind_name(kind)
+                                              << ", got " << kind_name(config.kind));
+  return config;
+}
+
+}  // namespace
+
+Encoder::Encoder(const ModelConfig& config, uint64_t seed, DType dtype)
+    : Model(expect_kind(config, ModelKind::encoder), seed, dtype) {}
+
+Decoder::Decoder(const ModelConfig& config, uint64_t seed, DType dtype)
+    : Model(expect_kind(config, ModelKind::decoder), seed, dtype) {}
+
+EncoderDecoder::EncoderDecoder(const ModelConfig& config, uint64_t seed, DType dtype)
+    : Model(expect_kind(config, ModelKind::encoder_decoder), seed, dtype) {}
+
+Tensor EncoderDecoder::forward(ForwardContext& context, const Tensor& encoder_ids,
+                               const Tensor& encoder_mask, const Tensor& decoder_ids,
+                               const Tensor& decoder_mask) const {
+  Tensor memory = encode(context, encoder_ids, encoder_mask);
+  return decode(context, decoder_ids, decoder_mask, memory, encoder_mask);
+}
+
+std::unique_ptr<Model> make_model(const ModelConfig& config, uint64_t seed, DType dtype) {
+  switch (config.kind) {
+    case ModelKind::encoder:
+      return std::make_unique<Encoder>(config, seed, dtype);
+    case ModelKind::decoder:
+      return std::make_unique<Decoder>(config, seed, dtype);
+    case ModelKind::encoder_decoder:
+      return std::make_unique<EncoderDecoder>(config, seed, dtype);
+  }
+  GRAFT_CHECK(false, "unknown model kind");
+  return nullptr;
+}
+
+}  // namespace graft

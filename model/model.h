@@ -1,0 +1,100 @@
+// The three model kinds, all built from one block family (model/layers.h) and
+// one naming scheme (model/README.md), so weights move between them by name.
+//
+//   Encoder          bidirectional stack "encoder"
+//   Decoder          causal stack "decoder", optionally with cross-attention
+//                    to an external memory
+//   EncoderDecoder   T5-style: "encoder" + causal "decoder" with
+//                    cross-attention; one shared token embedding
+// Every kind owns embed.tokens.weight and the heads its config lists. A model
+// is built in f32 for training or f64 for gradient checks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "model/config.h"
+#include "model/context.h"
+#include "model/heads.h"
+#include "model/parameters.h"
+#include "model/stack.h"
+
+namespace graft {
+
+class Model {
+ public:
+  virtual ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const ModelConfig& config() const { return config_; }
+  Parameters& parameters() { return params_; }
+  const Parameters& parameters() const { return params_; }
+  DType dtype() const { return dtype_; }
+
+  // ids: i32 [B, T]; mask: i32 [B, T] (1 real, 0 padding) or undefined.
+  // encode: the encoder's hidden states [B, T, D] (Error without an encoder).
+  Tensor encode(ForwardContext& context, const Tensor& ids, const Tensor& mask = Tensor()) const;
+  // decode: the decoder's hidden states; memory [B, Tm, D] and memory_mask
+  // [B, Tm] are what cross-attention attends to (required with it, refused
+  // without it).
+  Tensor decode(ForwardContext& context, const Tensor& ids, const Tensor& mask = Tensor(),
+                const Tensor& memory = Tensor(), const Tensor& memory_mask = Tensor()) const;
+
+  // Heads on hidden states [B, T, D] (Error naming the head when the config
+  // has none): [B, T, V], [B, T, V], [B, T], and [B, C] (mask used by mean
+  // pooling).
+  Tensor lm_logits(const Tensor& hidden) const;
+  Tensor mlm_logits(const Tensor& hidden) const;
+  Tensor rtd_logits(const Tensor& hidden) const;
+  Tensor classify(const Tensor& hidden, const Tensor& mask = Tensor()) const;
+
+ protected:
+  // Validates config and creates every parameter, initialised from seed.
+  Model(const ModelConfig& config, uint64_t seed, DType dtype);
+
+ private:
+  Tensor embed(const Tensor& ids, const char* what) const;
+
+  ModelConfig config_;
+  DType dtype_;
+  Parameters params_;
+  Tensor tokens_;  // embed.tokens.weight
+  std::unique_ptr<Stack> encoder_, decoder_;
+  std::unique_ptr<LmHead> lm_head_;
+  std::unique_ptr<MlmHead> mlm_head_;
+  std::unique_ptr<RtdHead> rtd_head_;
+  std::unique_ptr<Classifier> classifier_;
+};
+
+class Encoder : public Model {
+ public:
+  explicit Encoder(const ModelConfig& config, uint64_t seed = 0, DType dtype = DType::f32);
+  Tensor forward(ForwardContext& context, const Tensor& ids, const Tensor& mask = Tensor()) const {
+    return encode(context, ids, mask);
+  }
+};
+
+class Decoder : public Model {
+ public:
+  explicit Decoder(const ModelConfig& config, uint64_t seed = 0, DType dtype = DType::f32);
+  Tensor forward(ForwardContext& context, const Tensor& ids, const Tensor& mask = Tensor(),
+                 const Tensor& memory = Tensor(), const Tensor& memory_mask = Tensor()) const {
+    return decode(context, ids, mask, memory, memory_mask);
+  }
+};
+
+class EncoderDecoder : public Model {
+ public:
+  explicit EncoderDecoder(const ModelConfig& config, uint64_t seed = 0, DType dtype = DType::f32);
+  // The decoder's hidden states [B, Td, D] for source ids [B, Te] and target
+  // (decoder input) ids [B, Td]; the encoder mask also masks cross-attention.
+  Tensor forward(ForwardContext& context, const Tensor& encoder_ids, const Tensor& encoder_mask,
+                 const Tensor& decoder_ids, const Tensor& decoder_mask = Tensor()) const;
+};
+
+// The kind config.kind names.
+std::unique_ptr<Model> make_model(const ModelConfig& config, uint64_t seed = 0,
+                                  DType dtype = DType::f32);
+
+}  // namespace graft

@@ -1,0 +1,16 @@
+// CPU kernels of ops/sequence_pool.h, forward and backward side by side.
+#pragma once
+
+#include "ops/autograd.h"
+#include "ops/sequence_pool.h"
+
+namespace graft::cpu {
+
+// out [B, D] from x [B, T, D]; mask is i32 [B, T] or undefined.
+void sequence_pool_forward(const Tensor& x, PoolMode mode, const Tensor& mask, const Tensor& out);
+
+// dx (+)= the scatter of dout [B, D] to the pooled positions of x's shape.
+void sequence_pool_backward(const Tensor& dout, PoolMode mode, const Tensor& mask,
+                            const GradSlot& dx);
+
+}  // namespace graft::cpu
