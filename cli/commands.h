@@ -19,5 +19,9 @@ struct Command {
 
 int run_info(const Args& args);
 int run_quickstart(const Args& args);
+int run_train_stage(const Args& args);  // "train" (cmd_tokenizer.cpp has its own run_train)
+int run_tokenizer(const Args& args);
+int run_data(const Args& args);
+int run_ckpt(const Args& args);
 
 }  // namespace graft::cli

@@ -88,6 +88,13 @@ void ModelConfig::validate() const {
   }
   GRAFT_INPUT_CHECK(kind != ModelKind::encoder || !cross_attention,
                     "cross_attention = true but kind = encoder has no decoder");
+  GRAFT_INPUT_CHECK(
+      !share_encoder_decoder || kind == ModelKind::encoder_decoder,
+      "share_encoder_decoder = true needs kind = encoder_decoder, got " << kind_name(kind));
+  GRAFT_INPUT_CHECK(!share_encoder_decoder || encoder_layers == decoder_layers,
+                    "share_encoder_decoder = true needs encoder_layers = decoder_layers, got "
+                    "encoder_layers = "
+                        << encoder_layers << " and decoder_layers = " << decoder_layers);
   GRAFT_INPUT_CHECK(norm_eps > 0, "norm_eps must be positive, got " << norm_eps);
   GRAFT_INPUT_CHECK(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " << dropout);
   GRAFT_INPUT_CHECK(init_std > 0, "init_std must be positive, got " << init_std);

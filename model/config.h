@@ -38,6 +38,11 @@ struct ModelConfig {
   // an encoder-decoder always has it and an encoder never.
   bool cross_attention = false;
   double init_std = 0.02;
+  // BERTShare (Rothe et al. 2020): an encoder-decoder whose decoder uses the
+  // encoder's tensors — decoder.X is an alias of encoder.X for positions,
+  // self-attention, MLP and norms; only cross-attention is the decoder's own.
+  // Needs encoder_layers == decoder_layers.
+  bool share_encoder_decoder = false;
 
   // Heads built on top of the stacks.
   bool lm_head = true;

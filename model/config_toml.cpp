@@ -103,11 +103,27 @@ class Reader {
   const std::string& prefix_;
 };
 
-const char* const kKeys[] = {"kind",          "preset",    "vocab_size",     "d_model",
-                             "num_heads",     "d_ff",      "encoder_layers", "decoder_layers",
-                             "max_positions", "positions", "rotary_base",    "norm",
-                             "norm_eps",      "dropout",   "tie_embeddings", "cross_attention",
-                             "init_std",      "heads",     "num_classes",    "pooling"};
+const char* const kKeys[] = {"kind",
+                             "preset",
+                             "vocab_size",
+                             "d_model",
+                             "num_heads",
+                             "d_ff",
+                             "encoder_layers",
+                             "decoder_layers",
+                             "max_positions",
+                             "positions",
+                             "rotary_base",
+                             "norm",
+                             "norm_eps",
+                             "dropout",
+                             "tie_embeddings",
+                             "cross_attention",
+                             "init_std",
+                             "heads",
+                             "num_classes",
+                             "pooling",
+                             "share_encoder_decoder"};
 
 void read_heads(const Reader& r, ModelConfig& c) {
   const toml::node* node = r.table().get("heads");
@@ -190,6 +206,7 @@ ModelConfig model_config_from_toml(const toml::table& table, const std::string& 
   r.number("dropout", c.dropout);
   r.boolean("tie_embeddings", c.tie_embeddings);
   r.boolean("cross_attention", c.cross_attention);
+  r.boolean("share_encoder_decoder", c.share_encoder_decoder);
   r.number("init_std", c.init_std);
   r.choice("pooling", c.pooling, parse_pooling);
   read_heads(r, c);
@@ -238,7 +255,8 @@ toml::table model_config_to_toml(const ModelConfig& c) {
                 {"init_std", c.init_std},
                 {"heads", heads},
                 {"num_classes", c.num_classes},
-                {"pooling", pooling_name(c.pooling)}};
+                {"pooling", pooling_name(c.pooling)},
+                {"share_encoder_decoder", c.share_encoder_decoder}};
   return t;
 }
 

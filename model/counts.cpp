@@ -22,6 +22,8 @@ ParameterCounts closed_form_parameter_counts(const ModelConfig& c) {
     const bool x = c.decoder_cross_attention();
     n.decoder = c.decoder_layers * (self_layer + (x ? cross : 0)) + norm;
     n.decoder_cross_kv = x ? c.decoder_layers * 2 * d * d : 0;
+    if (c.share_encoder_decoder)
+      n.decoder_shared = positions + c.decoder_layers * self_layer + norm;
   }
   if (c.lm_head && !c.tie_embeddings) n.heads += v * d;
   if (c.mlm_head) n.heads += d * d + d + norm + v;

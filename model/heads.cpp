@@ -7,20 +7,22 @@ namespace graft {
 LmHead::LmHead(ParamInit& init, const ModelConfig& config, const Tensor& token_embedding)
     : weight_(config.tie_embeddings
                   ? token_embedding
-                  : init.normal("lm_head.weight", {config.vocab_size, config.d_model})) {}
+                  : init.normal("lm_head.weight", {config.vocab_size, config.d_model})),
+      tp_(init.tensor_parallel()) {}
 
 Tensor LmHead::operator()(const Tensor& hidden) const {
-  return linear(hidden, weight_);
+  return linear(tp_copy(tp_, hidden), weight_);
 }
 
 MlmHead::MlmHead(ParamInit& init, const ModelConfig& config, const Tensor& token_embedding)
     : transform_(init, "mlm_head.transform", config.d_model, config.d_model),
       norm_(init, "mlm_head.norm", config),
       decoder_(token_embedding),
-      bias_(init.zeros("mlm_head.bias", {config.vocab_size})) {}
+      bias_(init.zeros("mlm_head.bias", {config.vocab_size})),
+      tp_(init.tensor_parallel()) {}
 
 Tensor MlmHead::operator()(const Tensor& hidden) const {
-  return linear(norm_(transform_(hidden, Epilogue::gelu)), decoder_, bias_);
+  return linear(tp_copy(tp_, norm_(transform_(hidden, Epilogue::gelu))), decoder_, bias_);
 }
 
 RtdHead::RtdHead(ParamInit& init, const ModelConfig& config)

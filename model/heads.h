@@ -21,10 +21,13 @@ class LmHead {
   // tied: project with token_embedding (embed.tokens.weight); otherwise own
   // lm_head.weight [V, D].
   LmHead(ParamInit& init, const ModelConfig& config, const Tensor& token_embedding);
+  // Under tensor parallelism: this rank's vocabulary slice of the logits,
+  // [B, T, V/tp] (model/tensor_parallel.h).
   Tensor operator()(const Tensor& hidden) const;
 
  private:
   Tensor weight_;
+  TensorParallel tp_;
 };
 
 class MlmHead {
@@ -36,6 +39,7 @@ class MlmHead {
   Linear transform_;
   Norm norm_;
   Tensor decoder_, bias_;
+  TensorParallel tp_;  // logits sharded by vocabulary like LmHead's
 };
 
 class RtdHead {

@@ -18,7 +18,21 @@ uint64_t name_hash(const std::string& name) {  // FNV-1a
 
 }  // namespace
 
+Tensor ParamInit::bound(const std::string& name, const Shape& shape) {
+  if (!bind_) return Tensor();
+  const std::string canonical = bind_(name);
+  if (canonical.empty() || canonical == name) return Tensor();
+  const Tensor& t = params_.get(canonical);
+  GRAFT_CHECK(t.shape() == shape, "cannot bind " << name << " " << shape_string(shape) << " to "
+                                                 << canonical << " " << shape_string(t.shape()));
+  params_.add_alias(name, canonical);
+  return t;
+}
+
 Tensor ParamInit::add(const std::string& name, Tensor t) {
+  if (tp_.enabled()) {
+    t = shard_tensor(t, shard_dim(megatron_sharding_rules(), name), tp_.rank, tp_.size, name);
+  }
   t.set_requires_grad(true);
   return params_.add(name, t);
 }
@@ -27,6 +41,7 @@ Tensor ParamInit::add(const std::string& name, Tensor t) {
 // whose output differs between standard libraries: initial weights must be the
 // same wherever graft is built.
 Tensor ParamInit::normal(const std::string& name, const Shape& shape) {
+  if (Tensor t = bound(name, shape); t.defined()) return t;
   const uint64_t key = mix64(seed_ ^ mix64(name_hash(name)));
   std::vector<double> values(static_cast<size_t>(shape_numel(shape)));
   const double two_pi = 6.283185307179586;
@@ -44,10 +59,12 @@ Tensor ParamInit::normal(const std::string& name, const Shape& shape) {
 }
 
 Tensor ParamInit::ones(const std::string& name, const Shape& shape) {
+  if (Tensor t = bound(name, shape); t.defined()) return t;
   return add(name, Tensor::full(shape, 1.0, dtype_));
 }
 
 Tensor ParamInit::zeros(const std::string& name, const Shape& shape) {
+  if (Tensor t = bound(name, shape); t.defined()) return t;
   return add(name, Tensor::zeros(shape, dtype_));
 }
 

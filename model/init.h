@@ -8,9 +8,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "model/parameters.h"
+#include "model/tensor_parallel.h"
 #include "ops/tensor.h"
 
 namespace graft {
@@ -27,13 +29,31 @@ class ParamInit {
 
   DType dtype() const { return dtype_; }
 
+  // Parameter sharing: for a name that bind maps to another, already
+  // registered name, normal/ones/zeros return that tensor (same shape
+  // required) and register the name as its alias instead of creating one.
+  // bind returns an empty string for names that get their own tensor.
+  using Binding = std::function<std::string(const std::string& name)>;
+  void set_binding(Binding bind) { bind_ = std::move(bind); }
+
+  // Tensor parallelism: parameters that megatron_sharding_rules() split are
+  // generated whole (values still keyed by (seed, name)) and registered as
+  // this rank's shard under the logical name; layers read tp to know their
+  // rank and communicator.
+  void set_tensor_parallel(const TensorParallel& tp) { tp_ = tp; }
+  const TensorParallel& tensor_parallel() const { return tp_; }
+
  private:
   Tensor add(const std::string& name, Tensor t);
+  // The bound tensor for name, or undefined when name is not bound.
+  Tensor bound(const std::string& name, const Shape& shape);
 
   Parameters& params_;
   uint64_t seed_;
   DType dtype_;
   double std_;
+  Binding bind_;
+  TensorParallel tp_;
 };
 
 }  // namespace graft

@@ -8,12 +8,18 @@
 
 namespace graft {
 
-Linear::Linear(ParamInit& init, const std::string& prefix, int64_t in, int64_t out, bool bias)
+Linear::Linear(ParamInit& init, const std::string& prefix, int64_t in, int64_t out, bool bias,
+               TpSplit split)
     : weight_(init.normal(prefix + ".weight", {out, in})),
-      bias_(bias ? init.zeros(prefix + ".bias", {out}) : Tensor()) {}
+      bias_(bias ? init.zeros(prefix + ".bias", {out}) : Tensor()),
+      split_(split),
+      tp_(init.tensor_parallel()) {}
 
 Tensor Linear::operator()(const Tensor& x, Epilogue epilogue) const {
-  return linear(x, weight_, bias_, epilogue);
+  if (split_ != TpSplit::row || !tp_.enabled()) return linear(x, weight_, bias_, epilogue);
+  GRAFT_CHECK(epilogue == Epilogue::none, "a row-parallel linear takes no epilogue");
+  Tensor y = tp_reduce(tp_, linear(x, weight_));
+  return bias_.defined() ? add(y, bias_) : y;
 }
 
 Norm::Norm(ParamInit& init, const std::string& prefix, const ModelConfig& config)
@@ -30,22 +36,25 @@ Tensor Norm::operator()(const Tensor& x) const {
 
 Attention::Attention(ParamInit& init, const std::string& prefix, const ModelConfig& config,
                      bool causal, bool cross)
-    : num_heads_(config.num_heads),
+    : num_heads_(config.num_heads / init.tensor_parallel().size),
+      tp_(init.tensor_parallel()),
       causal_(causal),
       cross_(cross),
       rotary_(!cross && config.positions == PositionKind::rotary),
       rotary_base_(config.rotary_base),
-      q_(init, prefix + ".q", config.d_model, config.d_model),
-      k_(init, prefix + ".k", config.d_model, config.d_model),
-      v_(init, prefix + ".v", config.d_model, config.d_model),
-      o_(init, prefix + ".o", config.d_model, config.d_model) {}
+      q_(init, prefix + ".q", config.d_model, config.d_model, true, TpSplit::column),
+      k_(init, prefix + ".k", config.d_model, config.d_model, true, TpSplit::column),
+      v_(init, prefix + ".v", config.d_model, config.d_model, true, TpSplit::column),
+      o_(init, prefix + ".o", config.d_model, config.d_model, true, TpSplit::row) {}
 
 Tensor Attention::operator()(const Tensor& x, const Tensor& memory, const Tensor& key_mask) const {
   GRAFT_CHECK(cross_ == memory.defined(),
               (cross_ ? "cross-attention needs the encoder's output (memory)"
                       : "self-attention takes no memory"));
-  const Tensor& source = cross_ ? memory : x;
-  Tensor q = q_(x), k = k_(source), v = v_(source);
+  // One tp_copy per input: its backward all-reduces the heads' partial dx.
+  const Tensor xs = tp_copy(tp_, x);
+  const Tensor source = cross_ ? tp_copy(tp_, memory) : xs;
+  Tensor q = q_(xs), k = k_(source), v = v_(source);
   if (rotary_) {
     q = rotary_embedding(q, num_heads_, 0, rotary_base_);
     k = rotary_embedding(k, num_heads_, 0, rotary_base_);
@@ -58,11 +67,12 @@ Tensor Attention::operator()(const Tensor& x, const Tensor& memory, const Tensor
 }
 
 Mlp::Mlp(ParamInit& init, const std::string& prefix, const ModelConfig& config)
-    : up_(init, prefix + ".up", config.d_model, config.d_ff),
-      down_(init, prefix + ".down", config.d_ff, config.d_model) {}
+    : tp_(init.tensor_parallel()),
+      up_(init, prefix + ".up", config.d_model, config.d_ff, true, TpSplit::column),
+      down_(init, prefix + ".down", config.d_ff, config.d_model, true, TpSplit::row) {}
 
 Tensor Mlp::operator()(const Tensor& x) const {
-  return down_(up_(x, Epilogue::gelu));
+  return down_(up_(tp_copy(tp_, x), Epilogue::gelu));
 }
 
 Block::Block(ParamInit& init, const std::string& prefix, const ModelConfig& config, bool causal,

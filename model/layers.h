@@ -17,15 +17,24 @@
 
 namespace graft {
 
+// How a Linear runs under tensor parallelism (model/tensor_parallel.h); all
+// three are the plain linear when tp is off. column: this rank's output rows
+// (its input must come through tp_copy); row: this rank's input columns, the
+// partial sums all-reduced, then the replicated bias added once.
+enum class TpSplit { none, column, row };
+
 // torch.nn.Linear: <prefix>.weight [out, in], <prefix>.bias [out].
 class Linear {
  public:
-  Linear(ParamInit& init, const std::string& prefix, int64_t in, int64_t out, bool bias = true);
+  Linear(ParamInit& init, const std::string& prefix, int64_t in, int64_t out, bool bias = true,
+         TpSplit split = TpSplit::none);
   Tensor operator()(const Tensor& x, Epilogue epilogue = Epilogue::none) const;
   const Tensor& weight() const { return weight_; }
 
  private:
   Tensor weight_, bias_;
+  TpSplit split_;
+  TensorParallel tp_;
 };
 
 // LayerNorm (<prefix>.weight, <prefix>.bias) or RMSNorm (<prefix>.weight only).
@@ -52,7 +61,8 @@ class Attention {
   Tensor operator()(const Tensor& x, const Tensor& memory, const Tensor& key_mask) const;
 
  private:
-  int64_t num_heads_;
+  int64_t num_heads_;  // this tp rank's heads
+  TensorParallel tp_;
   bool causal_, cross_, rotary_;
   double rotary_base_;
   Linear q_, k_, v_, o_;
@@ -65,6 +75,7 @@ class Mlp {
   Tensor operator()(const Tensor& x) const;
 
  private:
+  TensorParallel tp_;
   Linear up_, down_;
 };
 

@@ -1,5 +1,6 @@
 #include "model/model.h"
 
+#include "dist/tp_ops.h"
 #include "model/init.h"
 #include "ops/embedding.h"
 
@@ -7,13 +8,24 @@ namespace graft {
 
 Model::~Model() = default;
 
-Model::Model(const ModelConfig& config, uint64_t seed, DType dtype)
-    : config_(config), dtype_(dtype) {
+Model::Model(const ModelConfig& config, uint64_t seed, DType dtype, const TensorParallel& tp)
+    : config_(config), dtype_(dtype), tp_(tp) {
   config_.validate();
+  check_tensor_parallel(config_, tp_);
   GRAFT_CHECK(
       dtype == DType::f32 || dtype == DType::f64,
       "models are built in f32 (training) or f64 (gradient checks), not " << dtype_name(dtype));
   ParamInit init(params_, seed, dtype, config_.init_std);
+  init.set_tensor_parallel(tp_);
+  if (config_.share_encoder_decoder) {
+    // The encoder is registered first, so every decoder name but
+    // cross-attention's finds its encoder tensor to alias.
+    init.set_binding([](const std::string& name) -> std::string {
+      const std::string decoder = "decoder.";
+      if (name.rfind(decoder, 0) != 0 || name.find(".cross_attn") != std::string::npos) return {};
+      return "encoder." + name.substr(decoder.size());
+    });
+  }
   // Registration order is the naming scheme's order: embedding, encoder,
   // decoder, heads.
   tokens_ = init.normal("embed.tokens.weight", {config_.vocab_size, config_.d_model});
@@ -34,6 +46,10 @@ Model::Model(const ModelConfig& config, uint64_t seed, DType dtype)
 Tensor Model::embed(const Tensor& ids, const char* what) const {
   GRAFT_CHECK(ids.defined() && ids.dtype() == DType::i32 && ids.ndim() == 2,
               what << " ids must be i32 [B, T], got " << (ids.defined() ? ids.describe() : "none"));
+  if (tp_.enabled()) {
+    return dist::vocab_parallel_embedding(ids, tokens_, tp_.slice_begin(config_.vocab_size),
+                                          config_.vocab_size, *tp_.comm);
+  }
   return embedding(ids, tokens_);
 }
 
@@ -81,14 +97,15 @@ const ModelConfig& expect_kind(const ModelConfig& config, ModelKind kind) {
 
 }  // namespace
 
-Encoder::Encoder(const ModelConfig& config, uint64_t seed, DType dtype)
-    : Model(expect_kind(config, ModelKind::encoder), seed, dtype) {}
+Encoder::Encoder(const ModelConfig& config, uint64_t seed, DType dtype, const TensorParallel& tp)
+    : Model(expect_kind(config, ModelKind::encoder), seed, dtype, tp) {}
 
-Decoder::Decoder(const ModelConfig& config, uint64_t seed, DType dtype)
-    : Model(expect_kind(config, ModelKind::decoder), seed, dtype) {}
+Decoder::Decoder(const ModelConfig& config, uint64_t seed, DType dtype, const TensorParallel& tp)
+    : Model(expect_kind(config, ModelKind::decoder), seed, dtype, tp) {}
 
-EncoderDecoder::EncoderDecoder(const ModelConfig& config, uint64_t seed, DType dtype)
-    : Model(expect_kind(config, ModelKind::encoder_decoder), seed, dtype) {}
+EncoderDecoder::EncoderDecoder(const ModelConfig& config, uint64_t seed, DType dtype,
+                               const TensorParallel& tp)
+    : Model(expect_kind(config, ModelKind::encoder_decoder), seed, dtype, tp) {}
 
 Tensor EncoderDecoder::forward(ForwardContext& context, const Tensor& encoder_ids,
                                const Tensor& encoder_mask, const Tensor& decoder_ids,
@@ -97,14 +114,15 @@ Tensor EncoderDecoder::forward(ForwardContext& context, const Tensor& encoder_id
   return decode(context, decoder_ids, decoder_mask, memory, encoder_mask);
 }
 
-std::unique_ptr<Model> make_model(const ModelConfig& config, uint64_t seed, DType dtype) {
+std::unique_ptr<Model> make_model(const ModelConfig& config, uint64_t seed, DType dtype,
+                                  const TensorParallel& tp) {
   switch (config.kind) {
     case ModelKind::encoder:
-      return std::make_unique<Encoder>(config, seed, dtype);
+      return std::make_unique<Encoder>(config, seed, dtype, tp);
     case ModelKind::decoder:
-      return std::make_unique<Decoder>(config, seed, dtype);
+      return std::make_unique<Decoder>(config, seed, dtype, tp);
     case ModelKind::encoder_decoder:
-      return std::make_unique<EncoderDecoder>(config, seed, dtype);
+      return std::make_unique<EncoderDecoder>(config, seed, dtype, tp);
   }
   GRAFT_CHECK(false, "unknown model kind");
   return nullptr;

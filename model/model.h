@@ -18,6 +18,7 @@
 #include "model/heads.h"
 #include "model/parameters.h"
 #include "model/stack.h"
+#include "model/tensor_parallel.h"
 
 namespace graft {
 
@@ -31,6 +32,10 @@ class Model {
   Parameters& parameters() { return params_; }
   const Parameters& parameters() const { return params_; }
   DType dtype() const { return dtype_; }
+  // Default: off (size 1). With tp.size > 1 the parameters are this rank's
+  // shards and lm/mlm logits this rank's vocabulary slice: use
+  // vocab_cross_entropy(model.tensor_parallel(), ...) for their loss.
+  const TensorParallel& tensor_parallel() const { return tp_; }
 
   // ids: i32 [B, T]; mask: i32 [B, T] (1 real, 0 padding) or undefined.
   // encode: the encoder's hidden states [B, T, D] (Error without an encoder).
@@ -50,14 +55,16 @@ class Model {
   Tensor classify(const Tensor& hidden, const Tensor& mask = Tensor()) const;
 
  protected:
-  // Validates config and creates every parameter, initialised from seed.
-  Model(const ModelConfig& config, uint64_t seed, DType dtype);
+  // Validates config and creates every parameter, initialised from seed
+  // (this rank's shards under tensor parallelism).
+  Model(const ModelConfig& config, uint64_t seed, DType dtype, const TensorParallel& tp = {});
 
  private:
   Tensor embed(const Tensor& ids, const char* what) const;
 
   ModelConfig config_;
   DType dtype_;
+  TensorParallel tp_;
   Parameters params_;
   Tensor tokens_;  // embed.tokens.weight
   std::unique_ptr<Stack> encoder_, decoder_;
@@ -69,7 +76,8 @@ class Model {
 
 class Encoder : public Model {
  public:
-  explicit Encoder(const ModelConfig& config, uint64_t seed = 0, DType dtype = DType::f32);
+  explicit Encoder(const ModelConfig& config, uint64_t seed = 0, DType dtype = DType::f32,
+                   const TensorParallel& tp = {});
   Tensor forward(ForwardContext& context, const Tensor& ids, const Tensor& mask = Tensor()) const {
     return encode(context, ids, mask);
   }
@@ -77,7 +85,8 @@ class Encoder : public Model {
 
 class Decoder : public Model {
  public:
-  explicit Decoder(const ModelConfig& config, uint64_t seed = 0, DType dtype = DType::f32);
+  explicit Decoder(const ModelConfig& config, uint64_t seed = 0, DType dtype = DType::f32,
+                   const TensorParallel& tp = {});
   Tensor forward(ForwardContext& context, const Tensor& ids, const Tensor& mask = Tensor(),
                  const Tensor& memory = Tensor(), const Tensor& memory_mask = Tensor()) const {
     return decode(context, ids, mask, memory, memory_mask);
@@ -86,15 +95,17 @@ class Decoder : public Model {
 
 class EncoderDecoder : public Model {
  public:
-  explicit EncoderDecoder(const ModelConfig& config, uint64_t seed = 0, DType dtype = DType::f32);
+  explicit EncoderDecoder(const ModelConfig& config, uint64_t seed = 0, DType dtype = DType::f32,
+                          const TensorParallel& tp = {});
   // The decoder's hidden states [B, Td, D] for source ids [B, Te] and target
   // (decoder input) ids [B, Td]; the encoder mask also masks cross-attention.
   Tensor forward(ForwardContext& context, const Tensor& encoder_ids, const Tensor& encoder_mask,
                  const Tensor& decoder_ids, const Tensor& decoder_mask = Tensor()) const;
 };
 
-// The kind config.kind names.
+// The kind config.kind names; tp: this rank's place in the tensor-parallel
+// group (model/tensor_parallel.h), off by default.
 std::unique_ptr<Model> make_model(const ModelConfig& config, uint64_t seed = 0,
-                                  DType dtype = DType::f32);
+                                  DType dtype = DType::f32, const TensorParallel& tp = {});
 
 }  // namespace graft

@@ -69,14 +69,37 @@ const Tensor& Parameters::add(const std::string& name, const Tensor& t) {
   return entries_.back().tensor;
 }
 
+void Parameters::add_alias(const std::string& alias, const std::string& canonical) {
+  GRAFT_CHECK(!alias.empty(), "parameter aliases must not be empty");
+  GRAFT_CHECK(!contains(alias), "parameter alias " << alias << " is already a name");
+  GRAFT_CHECK(
+      contains(canonical) && !is_alias(canonical),
+      "alias " << alias << " names " << canonical << ", which is not a registered parameter");
+  aliases_.emplace_back(alias, canonical);
+}
+
+const std::string& Parameters::canonical_name(const std::string& name) const {
+  for (const auto& [alias, canonical] : aliases_) {
+    if (alias == name) return canonical;
+  }
+  return name;
+}
+
+bool Parameters::is_alias(const std::string& name) const {
+  return std::any_of(aliases_.begin(), aliases_.end(),
+                     [&](const auto& a) { return a.first == name; });
+}
+
 bool Parameters::contains(const std::string& name) const {
+  const std::string& key = canonical_name(name);
   return std::any_of(entries_.begin(), entries_.end(),
-                     [&](const NamedParameter& e) { return e.name == name; });
+                     [&](const NamedParameter& e) { return e.name == key; });
 }
 
 const Tensor& Parameters::get(const std::string& name) const {
+  const std::string& key = canonical_name(name);
   for (const NamedParameter& e : entries_) {
-    if (e.name == name) return e.tensor;
+    if (e.name == key) return e.tensor;
   }
   std::string message = "no parameter named '" + name + "'";
   if (!entries_.empty()) message += "; closest: " + near_names(entries_, name);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ops/tensor.h"
@@ -33,10 +34,20 @@ class Parameters {
   // Trainability is t.requires_grad(); models register with it set.
   const Tensor& add(const std::string& name, const Tensor& t);
 
+  // Registers alias as a second name of the registered parameter canonical
+  // (an Error when canonical is unknown or alias is already a name).
+  void add_alias(const std::string& alias, const std::string& canonical);
+
+  // Both accept aliases.
   bool contains(const std::string& name) const;
   // The tensor named exactly name; an unknown name is an InputError that lists
   // the closest registered names.
   const Tensor& get(const std::string& name) const;
+  // The registered name an alias stands for; any other name unchanged.
+  const std::string& canonical_name(const std::string& name) const;
+  bool is_alias(const std::string& name) const;
+  // (alias, canonical) pairs in registration order.
+  const std::vector<std::pair<std::string, std::string>>& aliases() const { return aliases_; }
 
   // Names matching a glob pattern, in registration order (may be empty).
   std::vector<std::string> match(std::string_view pattern) const;
@@ -67,6 +78,7 @@ class Parameters {
 
  private:
   std::vector<NamedParameter> entries_;
+  std::vector<std::pair<std::string, std::string>> aliases_;
 };
 
 }  // namespace graft

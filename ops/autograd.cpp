@@ -22,13 +22,16 @@ void Tape::backward(const Tensor& root, const Tensor& seed) {
                 "backward seed " << seed.describe() << " does not match " << root.describe());
     root.set_grad(seed.clone());
   } else {
-    GRAFT_CHECK(root.numel() == 1, "backward from non-scalar " << root.describe()
-                                                               << " needs a seed gradient");
+    GRAFT_CHECK(root.numel() == 1,
+                "backward from non-scalar " << root.describe() << " needs a seed gradient");
     root.set_grad(Tensor::full(root.shape(), 1.0, root.dtype()));
   }
   running_ = true;
   try {
-    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) it->backward();
+    for (size_t i = entries_.size(); i-- > 0;) {
+      entries_[i].backward();
+      if (observer_) observer_->after_entry(i);
+    }
   } catch (...) {
     running_ = false;
     entries_.clear();
@@ -43,17 +46,28 @@ Tape& tape() {
   return instance;
 }
 
-bool grad_enabled() { return g_grad_enabled; }
+bool grad_enabled() {
+  return g_grad_enabled;
+}
 
-NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
-NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
+NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) {
+  g_grad_enabled = false;
+}
+NoGradGuard::~NoGradGuard() {
+  g_grad_enabled = previous_;
+}
 
 bool needs_grad(std::initializer_list<Tensor> inputs) {
   if (!g_grad_enabled) return false;
+  bool any = false;
+  Tape::Observer* observer = tape().observer();
   for (const Tensor& t : inputs) {
-    if (t.defined() && t.requires_grad()) return true;
+    if (t.defined() && t.requires_grad()) {
+      any = true;
+      if (observer) observer->on_input(t, tape().size());
+    }
   }
-  return false;
+  return any;
 }
 
 GradSlot grad_slot(const Tensor& t) {

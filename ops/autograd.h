@@ -28,6 +28,24 @@ class Tape {
   void clear() { entries_.clear(); }
   size_t size() const { return entries_.size(); }
 
+  // Optional observer (at most one; nullptr removes it), for data-parallel
+  // gradient reduction that starts while backward still runs
+  // (dist/gradient_reducer.h). Ops are unchanged: the hooks sit in
+  // needs_grad() and backward(). Without an observer nothing changes.
+  class Observer {
+   public:
+    virtual ~Observer() = default;
+    // Forward: t (which requires a gradient) is an input of an op whose entry,
+    // if it records one, gets index >= `index` (the tape's size now). Every
+    // gradient write into t is made by an entry with index >= the smallest
+    // such `index`, so t's gradient is final once that entry has run.
+    virtual void on_input(const Tensor& t, size_t index) = 0;
+    // Backward: entry `index` has just run (entries run in decreasing index).
+    virtual void after_entry(size_t index) = 0;
+  };
+  void set_observer(Observer* observer) { observer_ = observer; }
+  Observer* observer() const { return observer_; }
+
  private:
   struct Entry {
     const char* op_name;
@@ -35,6 +53,7 @@ class Tape {
   };
   std::vector<Entry> entries_;
   bool running_ = false;
+  Observer* observer_ = nullptr;
 };
 
 // The process's tape. Ops are recorded from the main thread only (kernels may

@@ -59,6 +59,12 @@ void ProgressReporter::update(const ProgressSnapshot& snapshot) {
   }
 }
 
+void ProgressReporter::message(const std::string& line) {
+  if (terminal_) std::fprintf(stream_, "\r\033[K");
+  std::fprintf(stream_, "%s %s\n", label_.c_str(), line.c_str());
+  std::fflush(stream_);
+}
+
 void ProgressReporter::finish(const ProgressSnapshot& snapshot) {
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

@@ -27,6 +27,9 @@ class ProgressReporter {
                             double interval_seconds = 10.0);
   void update(const ProgressSnapshot& snapshot);
   void finish(const ProgressSnapshot& snapshot);  // always prints a final plain line
+  // A line of its own (an evaluation, a skipped step) that does not get
+  // mixed into the in-place line on a terminal.
+  void message(const std::string& line);
   static std::string format_duration(double seconds);
 
  private:

@@ -1,0 +1,147 @@
+#include "train/loop.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+namespace graft {
+
+namespace {
+
+void add_eval(JsonObject& record, const EvalResult& e) {
+  record.add("val_loss", e.loss).add("val_ppl", e.perplexity).add("val_accuracy", e.accuracy);
+  if (e.bits_per_byte >= 0) record.add("val_bits_per_byte", e.bits_per_byte);
+}
+
+// Accumulated since the last metrics record, so tokens/s and MFU are the
+// recent rate rather than a run average that hides slowdowns.
+struct Window {
+  int64_t tokens = 0;
+  double seconds = 0;
+  double model_flops = 0;
+  void add(const StepResult& r) {
+    tokens += r.tokens;
+    seconds += r.seconds;
+    model_flops += r.forward.model() + r.backward.model();
+  }
+};
+
+}  // namespace
+
+std::string describe_eval(const EvalResult& e) {
+  char buffer[160];
+  int n = std::snprintf(buffer, sizeof(buffer), "loss %.4f | ppl %.2f | acc %.1f%%", e.loss,
+                        e.perplexity, 100 * e.accuracy);
+  if (e.bits_per_byte >= 0 && n > 0 && n < static_cast<int>(sizeof(buffer))) {
+    std::snprintf(buffer + n, sizeof(buffer) - n, " | %.3f bits/byte", e.bits_per_byte);
+  }
+  return buffer;
+}
+
+LoopResult run_training(Trainer& trainer, const MicroBatchSource& source,
+                        const std::vector<Batch>& valid, const LoopOptions& options,
+                        RunDirectory* run, ProgressReporter* progress) {
+  GRAFT_INPUT_CHECK(options.grad_accum >= 1, "grad_accum must be >= 1, got " << options.grad_accum);
+  GRAFT_INPUT_CHECK(options.log_interval >= 1,
+                    "log_interval must be >= 1, got " << options.log_interval);
+  const auto start = std::chrono::steady_clock::now();
+  LoopResult result;
+  const auto note = [&](const std::string& line) {
+    if (run) run->log(line);
+    if (progress) progress->message(line);
+  };
+  const bool can_eval = !valid.empty();
+  if (can_eval && options.eval_at_start) {
+    result.initial = trainer.evaluate(valid);
+    note("step " + std::to_string(trainer.step()) +
+         " validation: " + describe_eval(result.initial));
+    if (run) {
+      JsonObject record;
+      record.add("step", trainer.step());
+      add_eval(record, result.initial);
+      run->append_metrics(record);
+    }
+  }
+
+  Window window;
+  ProgressSnapshot snapshot;
+  snapshot.total_steps = options.steps;
+  while (trainer.step() < options.steps) {
+    const int64_t step = trainer.step() + 1;
+    std::vector<Batch> micro;
+    for (int64_t i = 0; i < options.grad_accum; ++i)
+      micro.push_back(source(step, i));
+    StepResult r;
+    try {
+      r = trainer.train_step(micro);
+    } catch (const Error& e) {
+      if (run) run->log(std::string("stopped: ") + e.what());
+      throw;
+    }
+    result.steps.push_back(r);
+    result.tokens += r.tokens;
+    result.train_seconds += r.seconds;
+    result.skipped += r.skipped;
+    result.train_flops.add(Phase::forward, FlopsKind::matmul, r.forward.matmul);
+    result.train_flops.add(Phase::forward, FlopsKind::attention, r.forward.attention);
+    result.train_flops.add(Phase::forward, FlopsKind::other, r.forward.other);
+    result.train_flops.add(Phase::backward, FlopsKind::matmul, r.backward.matmul);
+    result.train_flops.add(Phase::backward, FlopsKind::attention, r.backward.attention);
+    result.train_flops.add(Phase::backward, FlopsKind::other, r.backward.other);
+    window.add(r);
+    if (r.skipped) {
+      char line[160];
+      std::snprintf(line, sizeof(line),
+                    "step %lld skipped: loss %g, gradient norm %g not finite (update dropped)",
+                    static_cast<long long>(r.step), r.loss, r.grad_norm);
+      note(line);
+    }
+
+    const bool last = step == options.steps;
+    const bool evaluate =
+        can_eval && (last || (options.eval_interval > 0 && step % options.eval_interval == 0));
+    EvalResult eval;
+    if (evaluate) {
+      eval = trainer.evaluate(valid);
+      result.final = eval;
+      note("step " + std::to_string(step) + " validation: " + describe_eval(eval));
+    }
+    const double mfu = options.peak_flops_per_s > 0 && window.seconds > 0
+                           ? window.model_flops / window.seconds / options.peak_flops_per_s
+                           : -1;
+    if (run && (last || evaluate || r.skipped || step % options.log_interval == 0)) {
+      const FlopsLedger& total = trainer.train_flops();
+      JsonObject record;
+      record.add("step", step).add("loss", r.loss).add("lr", r.lr).add("grad_norm", r.grad_norm);
+      record.add("tokens", trainer.tokens())
+          .add("flops_forward", total.forward().model())
+          .add("flops_backward", total.backward().model())
+          .add("flops_model", total.model_total())
+          .add("flops_other", total.forward().other + total.backward().other)
+          .add("tokens_per_s", window.seconds > 0 ? window.tokens / window.seconds : 0.0);
+      if (mfu >= 0) {
+        record.add("mfu", mfu);
+      } else {
+        record.add("mfu", std::nan(""));
+      }
+      record.add("skipped", r.skipped);
+      if (evaluate) add_eval(record, eval);
+      run->append_metrics(record);
+      window = Window();
+    }
+    snapshot.step = step;
+    snapshot.loss = r.loss;
+    snapshot.lr = r.lr;
+    snapshot.tokens_per_second = result.tokens_per_second();
+    snapshot.mfu = options.peak_flops_per_s > 0
+                       ? result.model_flops_per_second() / options.peak_flops_per_s
+                       : -1;
+    if (progress && !last) progress->update(snapshot);  // the last step is finish()'s line
+  }
+  if (progress) progress->finish(snapshot);
+  result.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace graft

@@ -1,0 +1,405 @@
+#include "train/stage_config.h"
+
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include "data/byte_tokenizer.h"
+#include "model/config_toml.h"
+#include "ops/check.h"
+
+namespace graft {
+
+namespace {
+
+// key path ("training.steps") -> the --set argument that wrote it.
+using Overrides = std::map<std::string, std::string>;
+
+const char* const kSections[] = {"model", "optimizer", "training", "data", "run"};
+
+const char* type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    default:
+      return "a date/time";
+  }
+}
+
+// Where a key came from, for messages: "stage.toml:12" or
+// "stage.toml (--set training.steps=x)".
+std::string origin(const std::string& source, const Overrides& overrides, const std::string& path,
+                   const toml::node* node) {
+  if (auto it = overrides.find(path); it != overrides.end()) {
+    return source + " (" + it->second + ")";
+  }
+  std::ostringstream out;
+  out << source;
+  if (node && node->source().begin.line > 0) out << ":" << node->source().begin.line;
+  return out.str();
+}
+
+class Section {
+ public:
+  Section(const toml::table* table, std::string name, const std::string& source,
+          const Overrides& overrides)
+      : table_(table), name_(std::move(name)), source_(source), overrides_(overrides) {}
+
+  std::string path(std::string_view key) const { return name_ + "." + std::string(key); }
+  const toml::node* get(std::string_view key) const { return table_ ? table_->get(key) : nullptr; }
+
+  [[noreturn]] void fail(std::string_view key, const std::string& problem) const {
+    throw InputError(origin(source_, overrides_, path(key), get(key)) + ": " + path(key) + ": " +
+                     problem);
+  }
+
+  void check_keys(std::initializer_list<const char*> keys) const {
+    if (!table_) return;
+    for (const auto& [key, node] : *table_) {
+      bool known = false;
+      for (const char* k : keys)
+        known = known || key.str() == k;
+      if (known) continue;
+      std::ostringstream out;
+      out << origin(source_, overrides_, path(key.str()), &node) << ": unknown key "
+          << path(key.str()) << " (" << name_ << " keys: ";
+      bool first = true;
+      for (const char* k : keys) {
+        out << (first ? "" : ", ") << k;
+        first = false;
+      }
+      out << ")";
+      throw InputError(out.str());
+    }
+  }
+
+  void integer(std::string_view key, int64_t& out, int64_t minimum) const {
+    const toml::node* node = get(key);
+    if (!node) return;
+    if (!node->is_integer()) fail(key, std::string("expected an integer, got ") + type_name(*node));
+    out = node->as_integer()->get();
+    if (out < minimum)
+      fail(key, "must be >= " + std::to_string(minimum) + ", got " + std::to_string(out));
+  }
+
+  void number(std::string_view key, double& out) const {
+    const toml::node* node = get(key);
+    if (!node) return;
+    if (node->is_integer()) {
+      out = static_cast<double>(node->as_integer()->get());
+    } else if (node->is_floating_point()) {
+      out = node->as_floating_point()->get();
+    } else {
+      fail(key, std::string("expected a number, got ") + type_name(*node));
+    }
+  }
+
+  void string(std::string_view key, std::string& out) const {
+    const toml::node* node = get(key);
+    if (!node) return;
+    if (!node->is_string()) fail(key, std::string("expected a string, got ") + type_name(*node));
+    out = node->as_string()->get();
+  }
+
+  void string_array(std::string_view key, std::vector<std::string>& out) const {
+    const toml::node* node = get(key);
+    if (!node) return;
+    const toml::array* array = node->as_array();
+    if (!array) fail(key, std::string("expected an array of strings, got ") + type_name(*node));
+    out.clear();
+    for (const toml::node& item : *array) {
+      if (!item.is_string()) {
+        fail(key, std::string("expected an array of strings, found ") + type_name(item));
+      }
+      out.push_back(item.as_string()->get());
+    }
+  }
+
+  void number_pair(std::string_view key, double& first, double& second) const {
+    const toml::node* node = get(key);
+    if (!node) return;
+    const toml::array* array = node->as_array();
+    if (!array || array->size() != 2 || !(*array)[0].is_number() || !(*array)[1].is_number()) {
+      fail(key, std::string("expected an array of two numbers, got ") + type_name(*node));
+    }
+    first = (*array)[0].value<double>().value();
+    second = (*array)[1].value<double>().value();
+  }
+
+ private:
+  const toml::table* table_;
+  std::string name_;
+  const std::string& source_;
+  const Overrides& overrides_;
+};
+
+toml::table parse_toml(std::string_view text, const std::string& source) {
+  try {
+    return toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream out;
+    out << source << ":" << e.source().begin.line << ": " << e.description();
+    throw InputError(out.str());
+  }
+}
+
+// "section.key=value": value is TOML ("100", "[\"embed.*\"]", "\"x\"") or,
+// when it does not parse as TOML, a bare string ("linear", "/data/dir").
+void apply_override(toml::table& root, const std::string& assignment, const std::string& source,
+                    Overrides& overrides) {
+  const std::string where = source + " (--set " + assignment + ")";
+  const size_t eq = assignment.find('=');
+  GRAFT_INPUT_CHECK(eq != std::string::npos && eq > 0,
+                    where << ": expected --set section.key=value");
+  const std::string path = assignment.substr(0, eq);
+  const std::string value = assignment.substr(eq + 1);
+  const size_t dot = path.find('.');
+  GRAFT_INPUT_CHECK(dot != std::string::npos && dot > 0 && dot + 1 < path.size() &&
+                        path.find('.', dot + 1) == std::string::npos,
+                    where << ": key '" << path << "' must be section.key (e.g. training.steps)");
+  const std::string section = path.substr(0, dot);
+  const std::string key = path.substr(dot + 1);
+  bool known = false;
+  for (const char* s : kSections)
+    known = known || section == s;
+  GRAFT_INPUT_CHECK(known, where << ": unknown section '" << section
+                                 << "' (sections: model, optimizer, training, data, run)");
+  if (!root.contains(section)) root.insert(section, toml::table{});
+  toml::table* table = root.get_as<toml::table>(section);
+  GRAFT_INPUT_CHECK(table, where << ": " << section << " is not a table in " << source);
+  std::optional<toml::table> parsed;
+  try {
+    parsed = toml::parse("value = " + value);
+  } catch (const toml::parse_error&) {
+  }
+  if (parsed && parsed->contains("value")) {
+    table->insert_or_assign(key, *parsed->get("value"));
+  } else {
+    table->insert_or_assign(key, value);
+  }
+  overrides[path] = "--set " + assignment;
+}
+
+void read_optimizer(const Section& s, OptimizerConfig& o) {
+  s.check_keys(
+      {"lr", "min_lr", "betas", "eps", "weight_decay", "warmup_steps", "schedule", "clip_norm"});
+  s.number("lr", o.lr);
+  if (!(o.lr > 0)) s.fail("lr", "must be positive, got " + std::to_string(o.lr));
+  s.number("min_lr", o.min_lr);
+  if (s.get("min_lr") == nullptr && o.min_lr > o.lr) o.min_lr = o.lr / 10;
+  if (!(o.min_lr >= 0 && o.min_lr <= o.lr)) {
+    s.fail("min_lr",
+           "must be in [0, lr = " + std::to_string(o.lr) + "], got " + std::to_string(o.min_lr));
+  }
+  s.number_pair("betas", o.beta1, o.beta2);
+  if (!(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1)) {
+    s.fail("betas", "each beta must be in [0, 1)");
+  }
+  s.number("eps", o.eps);
+  if (!(o.eps > 0)) s.fail("eps", "must be positive");
+  s.number("weight_decay", o.weight_decay);
+  if (!(o.weight_decay >= 0)) s.fail("weight_decay", "must be >= 0");
+  s.integer("warmup_steps", o.warmup_steps, 0);
+  std::string schedule = decay_kind_name(o.schedule);
+  s.string("schedule", schedule);
+  try {
+    o.schedule = parse_decay_kind(schedule);
+  } catch (const InputError& e) {
+    s.fail("schedule", e.what());
+  }
+  s.number("clip_norm", o.clip_norm);
+  if (!(o.clip_norm >= 0)) s.fail("clip_norm", "must be >= 0 (0: no clipping)");
+}
+
+void read_training(const Section& s, TrainingConfig& t) {
+  s.check_keys({"steps", "batch_size", "grad_accum", "seq_len", "seed", "eval_interval",
+                "eval_batches", "log_interval", "freeze", "unfreeze_step", "max_nonfinite_steps"});
+  s.integer("steps", t.steps, 1);
+  s.integer("batch_size", t.batch_size, 1);
+  s.integer("grad_accum", t.grad_accum, 1);
+  s.integer("seq_len", t.seq_len, 1);
+  s.integer("seed", t.seed, 0);
+  s.integer("eval_interval", t.eval_interval, 0);
+  s.integer("eval_batches", t.eval_batches, 0);
+  s.integer("log_interval", t.log_interval, 1);
+  s.string_array("freeze", t.freeze);
+  s.integer("unfreeze_step", t.unfreeze_step, 0);
+  s.integer("max_nonfinite_steps", t.max_nonfinite_steps, 1);
+}
+
+void read_data(const Section& s, DataConfig& d) {
+  s.check_keys({"source", "objective", "dir", "valid_fraction", "split_seed"});
+  s.string("source", d.source);
+  if (d.source != "fortunes") {
+    s.fail("source", "unknown source '" + d.source +
+                         "' (available: fortunes; the HDF5 token store is not built yet)");
+  }
+  s.string("objective", d.objective);
+  if (d.objective != "clm") {
+    s.fail("objective", "unknown objective '" + d.objective +
+                            "' (available: clm; mlm and span_corruption are not built yet)");
+  }
+  s.string("dir", d.dir);
+  s.number("valid_fraction", d.valid_fraction);
+  if (!(d.valid_fraction > 0 && d.valid_fraction < 1)) {
+    s.fail("valid_fraction", "must be in (0, 1), got " + std::to_string(d.valid_fraction));
+  }
+  s.integer("split_seed", d.split_seed, 0);
+}
+
+void read_run(const Section& s, RunConfig& r) {
+  s.check_keys({"dir"});
+  s.string("dir", r.dir);
+  if (r.dir.empty()) s.fail("dir", "must not be empty");
+}
+
+const toml::table* section_table(const toml::table& root, const char* name,
+                                 const std::string& source, const Overrides& overrides) {
+  const toml::node* node = root.get(name);
+  if (!node) return nullptr;
+  if (!node->is_table()) {
+    throw InputError(origin(source, overrides, name, node) + ": " + name + ": expected a table ([" +
+                     name + "]), got " + type_name(*node));
+  }
+  return node->as_table();
+}
+
+StageConfig stage_config_from_table(const toml::table& root, const std::string& source,
+                                    const Overrides& overrides) {
+  for (const auto& [key, node] : root) {
+    bool known = false;
+    for (const char* s : kSections)
+      known = known || key.str() == s;
+    if (!known) {
+      throw InputError(origin(source, overrides, std::string(key.str()), &node) +
+                       ": unknown section or key '" + std::string(key.str()) +
+                       "' (sections: model, optimizer, training, data, run)");
+    }
+  }
+  StageConfig c;
+  const toml::table* model = section_table(root, "model", source, overrides);
+  GRAFT_INPUT_CHECK(model, source << ": missing [model] section (model.kind is required)");
+  try {
+    c.model = model_config_from_toml(*model, source, "model");
+  } catch (const InputError& e) {
+    // The model reader names the file; say which --set it was when one was.
+    std::string message = e.what();
+    for (const auto& [path, assignment] : overrides) {
+      if (path.rfind("model.", 0) == 0 && message.find(path) != std::string::npos) {
+        message += " (from " + assignment + ")";
+      }
+    }
+    throw InputError(message);
+  }
+  read_optimizer(
+      Section(section_table(root, "optimizer", source, overrides), "optimizer", source, overrides),
+      c.optimizer);
+  read_training(
+      Section(section_table(root, "training", source, overrides), "training", source, overrides),
+      c.training);
+  read_data(Section(section_table(root, "data", source, overrides), "data", source, overrides),
+            c.data);
+  read_run(Section(section_table(root, "run", source, overrides), "run", source, overrides), c.run);
+  validate_stage_config(c, source);
+  return c;
+}
+
+}  // namespace
+
+void validate_stage_config(const StageConfig& c, const std::string& source) {
+  GRAFT_INPUT_CHECK(c.training.seq_len <= c.model.max_positions,
+                    source << ": training.seq_len = " << c.training.seq_len
+                           << " exceeds model.max_positions = " << c.model.max_positions);
+  if (c.data.objective == "clm") {
+    GRAFT_INPUT_CHECK(c.model.kind == ModelKind::decoder && c.model.lm_head,
+                      source << ": data.objective = \"clm\" needs model.kind = \"decoder\" with "
+                                "an lm head, got "
+                             << kind_name(c.model.kind));
+  }
+  if (c.data.source == "fortunes") {
+    GRAFT_INPUT_CHECK(c.model.vocab_size == ByteTokenizer::kVocabSize,
+                      source << ": model.vocab_size = " << c.model.vocab_size
+                             << " but data.source = \"fortunes\" uses byte tokens: set "
+                                "model.vocab_size = "
+                             << ByteTokenizer::kVocabSize);
+  }
+}
+
+StageConfig stage_config_from_toml_text(std::string_view text, const std::string& source,
+                                        const std::vector<std::string>& overrides) {
+  toml::table root = parse_toml(text, source);
+  Overrides set;
+  for (const std::string& assignment : overrides)
+    apply_override(root, assignment, source, set);
+  return stage_config_from_table(root, source, set);
+}
+
+StageConfig load_stage_config(const std::string& path, const std::vector<std::string>& overrides) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream out;
+    out << path;
+    if (e.source().begin.line > 0) out << ":" << e.source().begin.line;
+    out << ": " << e.description();
+    throw InputError(out.str());
+  }
+  Overrides set;
+  for (const std::string& assignment : overrides)
+    apply_override(root, assignment, path, set);
+  return stage_config_from_table(root, path, set);
+}
+
+toml::table stage_config_to_toml(const StageConfig& c) {
+  toml::array freeze;
+  for (const std::string& p : c.training.freeze)
+    freeze.push_back(p);
+  const OptimizerConfig& o = c.optimizer;
+  const TrainingConfig& t = c.training;
+  return toml::table{{"model", model_config_to_toml(c.model)},
+                     {"optimizer", toml::table{{"lr", o.lr},
+                                               {"min_lr", o.min_lr},
+                                               {"betas", toml::array{o.beta1, o.beta2}},
+                                               {"eps", o.eps},
+                                               {"weight_decay", o.weight_decay},
+                                               {"warmup_steps", o.warmup_steps},
+                                               {"schedule", decay_kind_name(o.schedule)},
+                                               {"clip_norm", o.clip_norm}}},
+                     {"training", toml::table{{"steps", t.steps},
+                                              {"batch_size", t.batch_size},
+                                              {"grad_accum", t.grad_accum},
+                                              {"seq_len", t.seq_len},
+                                              {"seed", t.seed},
+                                              {"eval_interval", t.eval_interval},
+                                              {"eval_batches", t.eval_batches},
+                                              {"log_interval", t.log_interval},
+                                              {"freeze", freeze},
+                                              {"unfreeze_step", t.unfreeze_step},
+                                              {"max_nonfinite_steps", t.max_nonfinite_steps}}},
+                     {"data", toml::table{{"source", c.data.source},
+                                          {"objective", c.data.objective},
+                                          {"dir", c.data.dir},
+                                          {"valid_fraction", c.data.valid_fraction},
+                                          {"split_seed", c.data.split_seed}}},
+                     {"run", toml::table{{"dir", c.run.dir}}}};
+}
+
+std::string stage_config_to_string(const StageConfig& c) {
+  std::ostringstream out;
+  out << stage_config_to_toml(c) << "\n";
+  return out.str();
+}
+
+}  // namespace graft

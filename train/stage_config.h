@@ -1,0 +1,99 @@
+// A stage config: one training stage's TOML file (what `graft train --config`
+// reads and every run folder's config.toml holds, fully resolved).
+//
+//   [model]      model/config_toml.h's keys (kind, preset, d_model, ...)
+//   [optimizer]  lr, min_lr, betas = [b1, b2], eps, weight_decay,
+//                warmup_steps, schedule (cosine|linear|inverse_sqrt|constant),
+//                clip_norm (0: no clipping)
+//   [training]   steps, batch_size (per micro-batch), grad_accum, seq_len,
+//                seed, eval_interval (0: at the end), eval_batches,
+//                log_interval, freeze = [glob patterns], unfreeze_step
+//                (0: never), max_nonfinite_steps
+//   [data]       source ("fortunes"; "store" to come), objective ("clm";
+//                "mlm", "span_corruption" to come), dir (the fortunes
+//                folder), valid_fraction, split_seed
+//   [run]        dir (the run folder)
+// Every key is optional except model.kind. Unknown sections or keys, wrong
+// types and invalid values are InputErrors naming the key and the file (and
+// line, or the --set that set it).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "model/config.h"
+#include "train/lr_schedule.h"
+
+namespace graft {
+
+struct OptimizerConfig {
+  double lr = 1e-3;
+  double min_lr = 1e-4;
+  double beta1 = 0.9;
+  double beta2 = 0.95;
+  double eps = 1e-8;
+  double weight_decay = 0.1;
+  int64_t warmup_steps = 0;
+  DecayKind schedule = DecayKind::cosine;
+  double clip_norm = 1.0;
+};
+
+struct TrainingConfig {
+  int64_t steps = 100;
+  int64_t batch_size = 8;
+  int64_t grad_accum = 1;
+  int64_t seq_len = 64;
+  int64_t seed = 0;
+  int64_t eval_interval = 0;
+  int64_t eval_batches = 8;
+  int64_t log_interval = 10;
+  std::vector<std::string> freeze;
+  int64_t unfreeze_step = 0;
+  int64_t max_nonfinite_steps = 5;
+};
+
+// Where batches come from and which objective turns them into targets. A new
+// source or objective: a value here (checked in stage_config.cpp), its keys,
+// and a case in train/data_source.cpp.
+struct DataConfig {
+  std::string source = "fortunes";
+  std::string objective = "clm";
+  std::string dir = "/usr/share/games/fortunes";  // source = "fortunes"
+  double valid_fraction = 0.05;
+  int64_t split_seed = 1234;  // fixed apart from training.seed: same split for every run
+};
+
+struct RunConfig {
+  std::string dir = "runs/train";
+};
+
+struct StageConfig {
+  ModelConfig model;
+  OptimizerConfig optimizer;
+  TrainingConfig training;
+  DataConfig data;
+  RunConfig run;
+};
+
+// Reads path, applies overrides ("section.key=value", value in TOML syntax or
+// a bare string), then checks everything. InputError on any problem.
+StageConfig load_stage_config(const std::string& path,
+                              const std::vector<std::string>& overrides = {});
+
+// The same from TOML text; source names it in messages.
+StageConfig stage_config_from_toml_text(std::string_view text, const std::string& source,
+                                        const std::vector<std::string>& overrides = {});
+
+// Every key, explicitly: reading it back gives an equal config.
+toml::table stage_config_to_toml(const StageConfig& config);
+std::string stage_config_to_string(const StageConfig& config);
+
+// Cross-field checks (seq_len within model.max_positions, the byte vocabulary
+// fitting the model, ...), InputError naming the keys.
+void validate_stage_config(const StageConfig& config, const std::string& source);
+
+}  // namespace graft

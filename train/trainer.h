@@ -1,0 +1,107 @@
+// Trainer: one optimizer step at a time over a Model, a Task and AdamW, in
+// one process (data parallelism will wrap the gradient reduction in here).
+//
+// A step runs every micro-batch forward and backward (gradients accumulate,
+// each micro-batch's loss weighted by its share of the step's counted
+// targets, which is 1/accum when they are equal), takes the global gradient
+// norm, clips it, and applies AdamW at the schedule's LR. A step whose loss or
+// gradient norm is not finite is skipped: gradients are dropped, parameters
+// and moments stay as they were, and after max_nonfinite_steps such steps in a
+// row the run stops with a graft::Error naming the steps.
+//
+// Determinism: dropout seeds are a function of (seed, step, micro-batch)
+// through ForwardContext, and every op is thread-count independent, so the
+// same seed and batches give the same loss curve bit for bit.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/model.h"
+#include "ops/flops.h"
+#include "train/batch.h"
+#include "train/lr_schedule.h"
+#include "train/optimizer.h"
+#include "train/task.h"
+
+namespace graft {
+
+struct TrainerOptions {
+  LrSchedule schedule;     // schedule.total_steps is the run's length
+  AdamWOptions adamw;      // adamw.lr is ignored: the schedule sets it each step
+  double clip_norm = 1.0;  // <= 0: no clipping (the norm is still computed)
+  uint64_t seed = 0;
+  // Glob patterns (model/parameters.h) frozen from the start until
+  // unfreeze_step (0: for the whole run); each must match a parameter.
+  std::vector<std::string> freeze;
+  int64_t unfreeze_step = 0;  // the first step that trains them again
+  int64_t max_nonfinite_steps = 5;
+};
+
+struct StepResult {
+  int64_t step = 0;      // 1-based
+  double loss = 0;       // mean over the step's counted targets
+  double grad_norm = 0;  // before clipping
+  double lr = 0;
+  bool skipped = false;           // non-finite loss or gradient norm: not applied
+  int64_t tokens = 0;             // positions processed
+  FlopsCounts forward, backward;  // executed by this step
+  double seconds = 0;
+};
+
+struct EvalResult {
+  double loss = 0;  // mean NLL per counted target (nats)
+  double perplexity = 0;
+  double accuracy = 0;  // token accuracy, or classification accuracy
+  int64_t count = 0;
+  int64_t correct = 0;
+  int64_t text_bytes = 0;
+  double bits_per_byte = -1;  // negative when the batches carry no byte counts
+  FlopsCounts forward;
+  double seconds = 0;
+};
+
+class Trainer {
+ public:
+  // Applies options.freeze (InputError when a pattern matches nothing).
+  Trainer(Model& model, const Task& task, TrainerOptions options);
+
+  // One optimizer step over these micro-batches (at least one).
+  StepResult train_step(const std::vector<Batch>& micro_batches);
+
+  // Forward only, no tape, no dropout.
+  EvalResult evaluate(const std::vector<Batch>& batches) const;
+
+  int64_t step() const { return step_; }  // steps completed (skipped included)
+  int64_t tokens() const { return tokens_; }
+  int64_t skipped_steps() const { return skipped_total_; }
+  double train_seconds() const { return train_seconds_; }
+  // FLOPs executed by train_step calls (not by evaluation).
+  const FlopsLedger& train_flops() const { return train_flops_; }
+  const TrainerOptions& options() const { return options_; }
+  Model& model() { return model_; }
+  AdamW& optimizer() { return optimizer_; }
+
+ private:
+  void apply_freezing(int64_t next_step);
+  uint64_t dropout_seed(int64_t step, int64_t micro) const;
+
+  Model& model_;
+  const Task& task_;
+  TrainerOptions options_;
+  AdamW optimizer_;
+  int64_t step_ = 0;
+  int64_t tokens_ = 0;
+  int64_t nonfinite_run_ = 0;
+  int64_t first_nonfinite_ = 0;
+  int64_t skipped_total_ = 0;
+  bool frozen_ = false;
+  double train_seconds_ = 0;
+  FlopsLedger train_flops_;
+};
+
+// What the ledger gained between two readings.
+FlopsCounts flops_difference(const FlopsCounts& after, const FlopsCounts& before);
+
+}  // namespace graft
