@@ -23,11 +23,11 @@ namespace graft::cli {
 namespace {
 
 struct QuickstartOptions {
-  int64_t steps = 400;
-  int64_t batch_size = 16;
+  int64_t steps = 500;
+  int64_t batch_size = 32;
   int64_t seq_len = 128;
   int64_t width = 128;
-  int64_t layers = 2;
+  int64_t layers = 4;
   int64_t heads = 4;
   double lr = 3e-3;
   int64_t seed = 0;
@@ -53,7 +53,7 @@ StageConfig quickstart_config(const QuickstartOptions& q) {
   c.model.validate();
   c.optimizer.lr = q.lr;
   c.optimizer.min_lr = q.lr / 10;
-  c.optimizer.warmup_steps = std::min<int64_t>(30, q.steps / 10);
+  c.optimizer.warmup_steps = std::min<int64_t>(50, q.steps / 10);
   c.optimizer.weight_decay = 0.1;
   c.training.steps = q.steps;
   c.training.batch_size = q.batch_size;
