@@ -7,15 +7,10 @@
 #include <cstdint>
 #include <utility>
 
+#include "ops/hash.h"
+
 namespace graft {
 
-// SplitMix64 finaliser: a bijective mix of 64 bits.
-inline uint64_t mix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 // Combines a seed with a counter (step, row, epoch, ...) into a new seed.
 inline uint64_t derive_seed(uint64_t seed, uint64_t counter) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "ops/hash.h"  // mix64, used by callers deriving seeds
 #include "ops/tensor.h"
 
 namespace graft {
@@ -32,9 +33,5 @@ class ForwardContext {
 // dropout(x, p) with a fresh site seed when training and p > 0; x itself
 // otherwise (no seed consumed, so evaluation never depends on p).
 Tensor apply_dropout(ForwardContext& context, const Tensor& x, double p);
-
-// splitmix64's finaliser: the mixing both dropout seeds and parameter
-// initialisation use.
-uint64_t mix64(uint64_t x);
 
 }  // namespace graft

@@ -4,18 +4,11 @@
 
 #include "ops/cpu/elementwise.h"
 #include "ops/cpu/parallel.h"
+#include "ops/hash.h"
 
 namespace graft::cpu {
 
 namespace {
-
-constexpr uint64_t kGolden = 0x9E3779B97F4A7C15ull;
-
-inline uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 // Element i's draw is output i of a splitmix64 stream whose state starts at a
 // hash of the seed: nearby seeds give unrelated streams.
@@ -24,12 +17,12 @@ struct DropMask {
   uint64_t threshold;  // keep iff the top 53 bits of the draw are >= this
 
   DropMask(double p, uint64_t seed)
-      : key(mix64(seed + kGolden)),
+      : key(mix64(seed)),
         // u = bits * 2^-53 >= p  <=>  bits >= ceil(p * 2^53), exactly.
         threshold(static_cast<uint64_t>(std::ceil(std::ldexp(p, 53)))) {}
 
   bool keep(int64_t i) const {
-    return (mix64(key + (static_cast<uint64_t>(i) + 1) * kGolden) >> 11) >= threshold;
+    return (mix64(key + static_cast<uint64_t>(i) * kGoldenGamma) >> 11) >= threshold;
   }
 };
 
