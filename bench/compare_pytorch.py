@@ -217,15 +217,20 @@ def main():
                       f"(median step {1e3 * m['median_step_s']:.1f} ms, "
                       f"load {os.getloadavg()[0]:.2f})", flush=True)
 
+    # Two readings of the ratio: medians over rounds of each side, and the
+    # median of each round's own ratio (the two measurements of a round sit
+    # next to each other in time, so they share most of the background load).
     print("\n| config | params graft | params PyTorch | graft tokens/s | PyTorch tokens/s "
-          "| graft/PyTorch |")
-    print("| --- | --- | --- | --- | --- | --- |")
+          "| ratio of medians | median of round ratios (min-max) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     ok = True
     for n in names:
         g, t = statistics.median(results[n]["graft"]), statistics.median(results[n]["pytorch"])
+        rounds = [a / b for a, b in zip(results[n]["graft"], results[n]["pytorch"])]
         pg, pt = params[(n, "graft")], params[(n, "pytorch")]
         ok &= pg == pt
-        print(f"| {n} | {pg:,} | {pt:,} | {g:.0f} | {t:.0f} | **{g / t:.2f}x** |")
+        print(f"| {n} | {pg:,} | {pt:,} | {g:.0f} | {t:.0f} | **{g / t:.2f}x** | "
+              f"**{statistics.median(rounds):.2f}x** ({min(rounds):.2f}-{max(rounds):.2f}) |")
     if not ok:
         print("parameter counts differ: the two models are not the same", file=sys.stderr)
         return 1

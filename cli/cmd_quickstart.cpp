@@ -186,6 +186,7 @@ int run_quickstart(const Args& args) {
   const StageConfig config = quickstart_config(q);
   StageRunOptions run_options;
   run_options.label = "quickstart";
+  run_options.overwrite = true;  // re-running the quickstart replaces its scratch run
   std::printf("graft quickstart: a %lld-layer, width-%lld decoder learns English from fortunes\n",
               static_cast<long long>(q.layers), static_cast<long long>(q.width));
   StageRun run = run_stage(config, "quickstart", run_options);

@@ -23,5 +23,7 @@ int run_train_stage(const Args& args);  // "train" (cmd_tokenizer.cpp has its ow
 int run_tokenizer(const Args& args);
 int run_data(const Args& args);
 int run_ckpt(const Args& args);
+int run_recipe(const Args& args);  // cmd_recipe.cpp: "recipe run"
+int run_suite(const Args& args);   // cmd_suite.cpp: "suite run", "suite report"
 
 }  // namespace graft::cli

@@ -4,11 +4,20 @@
 
 #include "data/byte_tokenizer.h"
 #include "data/fortune_corpus.h"
+#include "train/store_data.h"
 #include "train/token_stream.h"
 
 namespace graft {
 
 TrainingData make_training_data(const DataConfig& data, const TrainingConfig& training) {
+  if (data.source == "store") {
+    GRAFT_INPUT_CHECK(data.objective != "rtd" && data.objective != "spactor" &&
+                          data.objective != "tlm",
+                      "data.objective = \"" << data.objective
+                                              << "\" is built by the recipe runner: run it "
+                                                 "with graft recipe run (recipes/README.md)");
+    return make_store_training_data(data, training);
+  }
   GRAFT_INPUT_CHECK(data.source == "fortunes" && data.objective == "clm",
                     "data.source = \"" << data.source << "\" with data.objective = \""
                                        << data.objective << "\" is not available yet");
@@ -42,8 +51,15 @@ TrainingData make_training_data(const DataConfig& data, const TrainingConfig& tr
 }
 
 std::unique_ptr<Task> make_task(const DataConfig& data, const ModelConfig& model) {
-  GRAFT_INPUT_CHECK(data.objective == "clm",
-                    "data.objective = \"" << data.objective << "\" is not available yet");
+  if (data.objective == "mlm") {
+    return std::make_unique<TokenPredictionTask>(TokenPredictionTask::Head::mlm);
+  }
+  if (data.objective == "classification") return std::make_unique<ClassificationTask>();
+  GRAFT_INPUT_CHECK(data.objective == "clm" || data.objective == "span_corruption" ||
+                        data.objective == "seq2seq",
+                    "data.objective = \"" << data.objective
+                                            << "\" is built by the recipe runner (graft recipe "
+                                               "run, recipes/README.md)");
   return std::make_unique<TokenPredictionTask>(TokenPredictionTask::Head::lm);
 }
 

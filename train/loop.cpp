@@ -57,7 +57,12 @@ LoopResult run_training(Trainer& trainer, const MicroBatchSource& source,
          " validation: " + describe_eval(result.initial));
     if (run) {
       JsonObject record;
-      record.add("step", trainer.step());
+      // The cumulative cost at the eval point (non-zero on a resume), so the
+      // savings harness can place every evaluation on a FLOPs axis.
+      record.add("step", trainer.step())
+          .add("tokens", trainer.tokens())
+          .add("flops_model", trainer.train_flops().model_total())
+          .add("flops_total", trainer.train_flops().total());
       add_eval(record, result.initial);
       run->append_metrics(record);
     }
@@ -118,6 +123,7 @@ LoopResult run_training(Trainer& trainer, const MicroBatchSource& source,
           .add("flops_backward", total.backward().model())
           .add("flops_model", total.model_total())
           .add("flops_other", total.forward().other + total.backward().other)
+          .add("flops_total", total.total())
           .add("tokens_per_s", window.seconds > 0 ? window.tokens / window.seconds : 0.0);
       if (mfu >= 0) {
         record.add("mfu", mfu);
@@ -125,10 +131,18 @@ LoopResult run_training(Trainer& trainer, const MicroBatchSource& source,
         record.add("mfu", std::nan(""));
       }
       record.add("skipped", r.skipped);
+      if (r.ranks > 1) {  // this step's per-rank spread and dp communication
+        record.add("ranks", r.ranks)
+            .add("step_s_min", r.seconds_min)
+            .add("step_s_max", r.seconds_max)
+            .add("dp_comm_s", r.dp_comm_seconds)
+            .add("dp_exposed_s", r.dp_exposed_seconds);
+      }
       if (evaluate) add_eval(record, eval);
       run->append_metrics(record);
       window = Window();
     }
+    if (options.after_step) options.after_step(trainer, r);
     snapshot.step = step;
     snapshot.loss = r.loss;
     snapshot.lr = r.lr;

@@ -26,6 +26,9 @@ struct LoopOptions {
   bool eval_at_start = true;
   int64_t log_interval = 10;    // a metrics.jsonl record every this many steps
   double peak_flops_per_s = 0;  // for MFU; 0: unknown
+  // Called after each step once its metrics record is written (checkpoints
+  // hang here, so a checkpoint never runs ahead of metrics.jsonl).
+  std::function<void(Trainer& trainer, const StepResult& result)> after_step;
 };
 
 struct LoopResult {

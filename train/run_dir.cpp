@@ -1,5 +1,6 @@
 #include "train/run_dir.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -25,9 +26,9 @@ JsonObject& JsonObject::add(const std::string& k, double value) {
   if (!std::isfinite(value)) {
     body_ += "null";
   } else {
-    char buffer[32];
-    std::snprintf(buffer, sizeof(buffer), "%.10g", value);
-    body_ += buffer;
+    char buffer[64];
+    const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof(buffer), value);
+    body_.append(buffer, r.ptr);
   }
   return *this;
 }
@@ -84,18 +85,22 @@ std::string json_escape(const std::string& text) {
   return out;
 }
 
-RunDirectory::RunDirectory(const std::string& dir) : dir_(dir) {
+RunDirectory::RunDirectory(const std::string& dir, bool append, bool writes)
+    : dir_(dir), writes_(writes) {
+  if (!writes_) return;
   std::error_code ec;
   fs::create_directories(dir, ec);
   GRAFT_INPUT_CHECK(
       !ec && fs::is_directory(dir),
       "cannot create run folder '" << dir << "': " << (ec ? ec.message() : "not a directory"));
-  metrics_.open(fs::path(dir) / "metrics.jsonl", std::ios::trunc);
-  log_.open(fs::path(dir) / "train.log", std::ios::trunc);
+  const std::ios::openmode mode = append ? std::ios::app : std::ios::trunc;
+  metrics_.open(fs::path(dir) / "metrics.jsonl", std::ios::out | mode);
+  log_.open(fs::path(dir) / "train.log", std::ios::out | mode);
   GRAFT_INPUT_CHECK(metrics_ && log_, "cannot write in run folder '" << dir << "'");
 }
 
 void RunDirectory::write_config(const std::string& toml_text) {
+  if (!writes_) return;
   const fs::path final_path = fs::path(dir_) / "config.toml";
   const fs::path temp_path = fs::path(dir_) / "config.toml.tmp";
   {
@@ -111,11 +116,13 @@ void RunDirectory::write_config(const std::string& toml_text) {
 }
 
 void RunDirectory::append_metrics(const JsonObject& record) {
+  if (!writes_) return;
   metrics_ << record.str() << "\n";
   metrics_.flush();
 }
 
 void RunDirectory::log(const std::string& line) {
+  if (!writes_) return;
   const std::time_t now = std::time(nullptr);
   char stamp[32];
   std::strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", std::localtime(&now));

@@ -7,7 +7,8 @@
 //   train.log       timestamped events: start, evaluations, skipped steps,
 //                   the end or the error that stopped the run
 // Starting a run in a folder replaces the metrics and log of a previous run
-// there (checkpoints, later, will be kept).
+// there; resuming one (append) continues them. Checkpoints live in its
+// checkpoints/ subfolder (train/checkpointing.h).
 #pragma once
 
 #include <cstdint>
@@ -17,7 +18,9 @@
 namespace graft {
 
 // Builds one JSON object by hand (no JSON dependency); non-finite numbers are
-// written as null, since JSON has no NaN.
+// written as null, since JSON has no NaN. Doubles are written in the shortest
+// form that reads back to the same bits, so a resumed run can be compared
+// with an uninterrupted one bit for bit.
 class JsonObject {
  public:
   JsonObject& add(const std::string& key, double value);
@@ -40,7 +43,10 @@ std::string json_escape(const std::string& text);
 class RunDirectory {
  public:
   // Creates dir (and parents); InputError naming it when that fails.
-  explicit RunDirectory(const std::string& dir);
+  // append: keep metrics.jsonl and train.log and add to them (a resume).
+  // writes false: a rank other than 0 of a distributed run, which touches
+  // nothing on disk (every write is dropped).
+  explicit RunDirectory(const std::string& dir, bool append = false, bool writes = true);
   const std::string& path() const { return dir_; }
 
   // Writes config.toml through a temporary file and a rename, so a reader
@@ -51,6 +57,7 @@ class RunDirectory {
 
  private:
   std::string dir_;
+  bool writes_ = true;
   std::ofstream metrics_;
   std::ofstream log_;
 };

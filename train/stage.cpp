@@ -1,6 +1,12 @@
 #include "train/stage.h"
 
 #include <cstdarg>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+#include "train/checkpointing.h"
+#include "train/distributed_checkpoint.h"
 
 namespace graft {
 
@@ -52,39 +58,128 @@ StageRun run_stage(const StageConfig& config, const std::string& source,
   // Everything that can fail on bad input runs before the run folder is
   // touched, so a typo never truncates an earlier run's metrics.
   validate_stage_config(config, source);
-  s.model = make_model(config.model, static_cast<uint64_t>(config.training.seed));
-  s.task = make_task(config.data, config.model);
+  const TrainingGrid& grid = options.grid;
+  // The layout actually run, whatever the file said (the command line wins).
+  s.config.distributed.tp = grid.tp_size;
+  s.config.distributed.dp = grid.dp_size;
+  GRAFT_INPUT_CHECK(config.training.batch_size % grid.dp_size == 0,
+                    source << ": training.batch_size = " << config.training.batch_size
+                           << " (the global micro-batch) is not divisible by dp = "
+                           << grid.dp_size);
+  if (options.initial_model) {
+    s.model = options.initial_model(config.model, static_cast<uint64_t>(config.training.seed));
+    GRAFT_CHECK(s.model, "the initial_model hook returned no model");
+  } else {
+    try {
+      s.model = make_model(config.model, static_cast<uint64_t>(config.training.seed),
+                           config.model_dtype, grid.tensor_parallel());
+    } catch (const InputError& e) {
+      if (!grid.tensor_parallel().enabled()) throw;
+      throw InputError(source + ": [model] with tp = " + std::to_string(grid.tp_size) + ": " +
+                       e.what());
+    }
+  }
+  s.task = options.make_task ? options.make_task(*s.model, config)
+                             : make_task(config.data, config.model);
   std::unique_ptr<Trainer> trainer;
   try {
-    trainer = std::make_unique<Trainer>(*s.model, *s.task, trainer_options(config));
+    TrainerOptions trainer_opts = trainer_options(config);
+    trainer_opts.grid = grid;
+    trainer = std::make_unique<Trainer>(*s.model, *s.task, trainer_opts);
   } catch (const InputError& e) {
     throw InputError(source + ": training.freeze: " + e.what());
   }
   try {
-    s.data = make_training_data(config.data, config.training);
+    s.data = options.make_data ? options.make_data(config)
+                               : make_training_data(config.data, config.training);
   } catch (const InputError& e) {
     throw InputError(source + ": [data]: " + e.what());
   }
+  // Every rank draws the same global micro-batch (a pure function of step
+  // and micro-batch) and keeps its dp slice, so a dp run trains on exactly
+  // the rows of a one-rank run with the same batch_size.
+  const MicroBatchSource global_train = s.data.train;
+  if (grid.dp_size > 1) {
+    s.data.train = [global_train, grid](int64_t step, int64_t micro) {
+      return dp_shard(global_train(step, micro), grid.dp_rank, grid.dp_size);
+    };
+  }
 
-  RunDirectory run(config.run.dir);
-  run.write_config(stage_config_to_string(config));
-  say(options.info, run,
+  // Checkpoints are looked at before the run folder is opened, so a refused
+  // resume (corrupt checkpoints, another config) leaves metrics.jsonl alone.
+  std::vector<std::string> warnings;
+  CheckpointManager checkpoints(checkpoint_dir(config.run.dir), config.checkpoint.keep_last,
+                                [&warnings](const std::string& message) {
+                                  std::cerr << "warning: " << message << "\n";
+                                  warnings.push_back("warning: " + message);
+                                });
+  std::optional<CheckpointContents> resumed;
+  if (options.resume) {
+    resumed = checkpoints.load_latest();
+  } else if (const std::vector<std::string> old = checkpoints.list(); !old.empty()) {
+    GRAFT_INPUT_CHECK(options.overwrite,
+                      source << ": run folder " << config.run.dir << " already holds " << old.size()
+                             << " checkpoint(s) (newest " << old.back()
+                             << "): resume it (graft train --resume), or choose another run.dir, "
+                                "or delete "
+                             << checkpoints.dir());
+    if (grid.is_root()) {
+      for (const std::string& path : old)
+        std::filesystem::remove(path);
+    }
+  }
+  FlopsLedger carried = options.carried_flops;
+  if (resumed) {
+    check_resume_config(resumed->config, config, resumed->source);
+    GRAFT_INPUT_CHECK(resumed->step <= config.training.steps,
+                      resumed->source << " is at step " << resumed->step
+                                      << ", past training.steps = " << config.training.steps);
+    const Trainer::ResumeState state =
+        resume_state_from(*resumed, static_cast<uint64_t>(config.training.seed));
+    restore_sharded(*resumed, *s.model, &trainer->optimizer(), grid);
+    trainer->restore_state(state);
+    carried = resumed->carried_flops;
+    s.resumed_from = resumed->step;
+    if (grid.is_root()) {
+      truncate_metrics_after((std::filesystem::path(config.run.dir) / "metrics.jsonl").string(),
+                             resumed->step);
+    }
+  }
+
+  // Only rank 0 writes the run folder; the others' RunDirectory drops writes.
+  RunDirectory run(config.run.dir, /*append=*/resumed.has_value(), grid.is_root());
+  run.write_config(stage_config_to_string(s.config));
+  std::FILE* const info = grid.is_root() ? options.info : nullptr;
+  for (const std::string& w : warnings)
+    run.log(w);
+  if (resumed) {
+    say(info, run,
+        format("resuming from %s (step %lld of %lld)", resumed->source.c_str(),
+               static_cast<long long>(resumed->step),
+               static_cast<long long>(config.training.steps)));
+    s.final_checkpoint = resumed->source;
+  }
+  say(info, run,
       "run folder: " + config.run.dir + " (config.toml, metrics.jsonl, train.log)");
-  say(options.info, run, "data: " + s.data.description);
+  say(info, run, "data: " + s.data.description);
   const Parameters& params = s.model->parameters();
-  say(options.info, run,
+  say(info, run,
       format("model: %s, %.2fM parameters (%.2fM outside embeddings)",
              describe(config.model).c_str(), params.numel() / 1e6,
              (params.numel() - params.numel_with_prefix("embed.")) / 1e6));
-  if (options.measure_peak) {
+  if (grid.distributed()) {
+    say(info, run,
+        format("grid: %d ranks = dp %d x tp %d", grid.world_size, grid.dp_size, grid.tp_size));
+  }
+  if (options.measure_peak && grid.is_root()) {
     s.peak = measure_sgemm_peak();
-    say(options.info, run,
+    say(info, run,
         format("measured peak: %s (f32 GEMM %lld^3 through graft's matmul, best of %lld)",
                format_flops_rate(s.peak.flops_per_second).c_str(),
                static_cast<long long>(s.peak.size), static_cast<long long>(s.peak.repeats)));
   }
   const TrainingConfig& t = config.training;
-  say(options.info, run,
+  say(info, run,
       format("training: %lld steps x %lld micro-batch(es) of %lld x %lld tokens, lr %g (%s), "
              "seed %lld%s",
              static_cast<long long>(t.steps), static_cast<long long>(t.grad_accum),
@@ -102,16 +197,31 @@ StageRun run_stage(const StageConfig& config, const std::string& source,
   loop.grad_accum = t.grad_accum;
   loop.eval_interval = t.eval_interval;
   loop.log_interval = t.log_interval;
-  loop.peak_flops_per_s = s.peak.flops_per_second;
+  // The FLOPs in metrics are summed over ranks, each with this peak.
+  loop.peak_flops_per_s = s.peak.flops_per_second * grid.world_size;
+  // A resumed run's step-0 evaluation is already in metrics.jsonl.
+  loop.eval_at_start = !resumed;
+  StageCheckpointer checkpointer(checkpoints, config, stage_config_to_string(config), carried,
+                                 [&run](const std::string& line) { run.log(line); });
+  resumed.reset();  // its tensors are in the model now
+  loop.after_step = [&](Trainer& trainer, const StepResult& r) {
+    if (checkpointer.due(r.step) && checkpointer.save(trainer)) {
+      s.final_checkpoint = checkpointer.last_saved();
+    }
+    if (options.after_step) options.after_step(r.step);
+  };
   std::unique_ptr<ProgressReporter> progress;
-  if (options.progress) {
+  if (options.progress && grid.is_root()) {
     progress = std::make_unique<ProgressReporter>(options.label, options.progress,
                                                   options.progress_interval_s);
   }
   s.loop = run_training(*trainer, s.data.train, s.data.valid, loop, &run, progress.get());
 
+  s.total_flops = carried;
+  s.total_flops.merge(trainer->train_flops());
+
   const ModelFlops per_micro =
-      training_step_flops(config.model, s.task->shape(*s.model, s.data.train(1, 0)));
+      training_step_flops(config.model, s.task->shape(*s.model, global_train(1, 0)));
   const double micro_batches = static_cast<double>(s.loop.steps.size() * t.grad_accum);
   s.analytic.forward.matmul = per_micro.forward.matmul * micro_batches;
   s.analytic.forward.attention = per_micro.forward.attention * micro_batches;

@@ -16,7 +16,8 @@ namespace {
 // key path ("training.steps") -> the --set argument that wrote it.
 using Overrides = std::map<std::string, std::string>;
 
-const char* const kSections[] = {"model", "optimizer", "training", "data", "run"};
+const char* const kSections[] = {"model",     "optimizer", "training",   "data",
+                                 "run",       "checkpoint", "distributed"};
 
 const char* type_name(const toml::node& node) {
   switch (node.type()) {
@@ -173,8 +174,9 @@ void apply_override(toml::table& root, const std::string& assignment, const std:
   bool known = false;
   for (const char* s : kSections)
     known = known || section == s;
-  GRAFT_INPUT_CHECK(known, where << ": unknown section '" << section
-                                 << "' (sections: model, optimizer, training, data, run)");
+  GRAFT_INPUT_CHECK(known,
+                    where << ": unknown section '" << section
+                          << "' (sections: model, optimizer, training, data, run, checkpoint, distributed)");
   if (!root.contains(section)) root.insert(section, toml::table{});
   toml::table* table = root.get_as<toml::table>(section);
   GRAFT_INPUT_CHECK(table, where << ": " << section << " is not a table in " << source);
@@ -239,18 +241,31 @@ void read_training(const Section& s, TrainingConfig& t) {
 }
 
 void read_data(const Section& s, DataConfig& d) {
-  s.check_keys({"source", "objective", "dir", "valid_fraction", "split_seed"});
+  s.check_keys({"source", "objective", "dir", "train", "valid", "valid_fraction", "split_seed"});
   s.string("source", d.source);
-  if (d.source != "fortunes") {
-    s.fail("source", "unknown source '" + d.source +
-                         "' (available: fortunes; the HDF5 token store is not built yet)");
+  if (d.source != "fortunes" && d.source != "store") {
+    s.fail("source", "unknown source '" + d.source + "' (available: fortunes, store)");
   }
   s.string("objective", d.objective);
-  if (d.objective != "clm") {
+  if (d.source == "fortunes" && d.objective != "clm") {
+    s.fail("objective", "data.source = \"fortunes\" trains objective clm only, got '" +
+                            d.objective + "' (use data.source = \"store\")");
+  }
+  static const char* const kObjectives[] = {"clm", "mlm", "span_corruption", "classification",
+                                            "seq2seq", "rtd", "spactor", "tlm"};
+  bool known = false;
+  for (const char* o : kObjectives)
+    known = known || d.objective == o;
+  if (!known) {
     s.fail("objective", "unknown objective '" + d.objective +
-                            "' (available: clm; mlm and span_corruption are not built yet)");
+                            "' (available: clm, mlm, span_corruption, classification, seq2seq; "
+                            "rtd, spactor, tlm through graft recipe run)");
   }
   s.string("dir", d.dir);
+  s.string("train", d.train);
+  s.string("valid", d.valid);
+  if (d.source == "store" && d.train.empty()) s.fail("train", "data.source = \"store\" needs it");
+  if (d.source == "store" && d.valid.empty()) s.fail("valid", "data.source = \"store\" needs it");
   s.number("valid_fraction", d.valid_fraction);
   if (!(d.valid_fraction > 0 && d.valid_fraction < 1)) {
     s.fail("valid_fraction", "must be in (0, 1), got " + std::to_string(d.valid_fraction));
@@ -262,6 +277,19 @@ void read_run(const Section& s, RunConfig& r) {
   s.check_keys({"dir"});
   s.string("dir", r.dir);
   if (r.dir.empty()) s.fail("dir", "must not be empty");
+}
+
+void read_distributed(const Section& s, DistributedConfig& d) {
+  s.check_keys({"tp", "dp", "timeout"});
+  s.integer("tp", d.tp, 1);
+  s.integer("dp", d.dp, 0);
+  s.number("timeout", d.timeout);
+}
+
+void read_checkpoint(const Section& s, CheckpointConfig& c) {
+  s.check_keys({"interval", "keep_last"});
+  s.integer("interval", c.interval, 0);
+  s.integer("keep_last", c.keep_last, 0);
 }
 
 const toml::table* section_table(const toml::table& root, const char* name,
@@ -284,12 +312,25 @@ StageConfig stage_config_from_table(const toml::table& root, const std::string& 
     if (!known) {
       throw InputError(origin(source, overrides, std::string(key.str()), &node) +
                        ": unknown section or key '" + std::string(key.str()) +
-                       "' (sections: model, optimizer, training, data, run)");
+                       "' (sections: model, optimizer, training, data, run, checkpoint, distributed)");
     }
   }
   StageConfig c;
   const toml::table* model = section_table(root, "model", source, overrides);
   GRAFT_INPUT_CHECK(model, source << ": missing [model] section (model.kind is required)");
+  // model.dtype is the stage's, not the architecture's: read it here and hand
+  // the model reader the rest.
+  toml::table architecture = *model;
+  if (const toml::node* dtype = model->get("dtype")) {
+    const std::string where = origin(source, overrides, "model.dtype", dtype) + ": model.dtype: ";
+    GRAFT_INPUT_CHECK(dtype->is_string(), where << "expected a string, got " << type_name(*dtype));
+    const std::string name = dtype->as_string()->get();
+    GRAFT_INPUT_CHECK(name == "f32" || name == "f64",
+                      where << "must be \"f32\" or \"f64\", got \"" << name << "\"");
+    c.model_dtype = parse_dtype(name);
+    architecture.erase("dtype");
+  }
+  model = &architecture;
   try {
     c.model = model_config_from_toml(*model, source, "model");
   } catch (const InputError& e) {
@@ -311,6 +352,12 @@ StageConfig stage_config_from_table(const toml::table& root, const std::string& 
   read_data(Section(section_table(root, "data", source, overrides), "data", source, overrides),
             c.data);
   read_run(Section(section_table(root, "run", source, overrides), "run", source, overrides), c.run);
+  read_distributed(Section(section_table(root, "distributed", source, overrides), "distributed",
+                           source, overrides),
+                   c.distributed);
+  read_checkpoint(Section(section_table(root, "checkpoint", source, overrides), "checkpoint",
+                          source, overrides),
+                  c.checkpoint);
   validate_stage_config(c, source);
   return c;
 }
@@ -327,13 +374,37 @@ void validate_stage_config(const StageConfig& c, const std::string& source) {
                                 "an lm head, got "
                              << kind_name(c.model.kind));
   }
+  if (c.data.objective == "mlm" || c.data.objective == "classification") {
+    GRAFT_INPUT_CHECK(c.model.kind == ModelKind::encoder,
+                      source << ": data.objective = \"" << c.data.objective
+                             << "\" needs model.kind = \"encoder\", got "
+                             << kind_name(c.model.kind));
+  }
+  if (c.data.objective == "span_corruption" || c.data.objective == "seq2seq") {
+    GRAFT_INPUT_CHECK(c.model.kind == ModelKind::encoder_decoder,
+                      source << ": data.objective = \"" << c.data.objective
+                             << "\" needs model.kind = \"encoder_decoder\", got "
+                             << kind_name(c.model.kind));
+  }
   if (c.data.source == "fortunes") {
-    GRAFT_INPUT_CHECK(c.model.vocab_size == ByteTokenizer::kVocabSize,
+    // Up to 127 unused ids let the vocabulary be padded to a multiple of tp
+    // (Megatron's padding); byte ids never reach them.
+    GRAFT_INPUT_CHECK(c.model.vocab_size >= ByteTokenizer::kVocabSize &&
+                          c.model.vocab_size < ByteTokenizer::kVocabSize + 128,
                       source << ": model.vocab_size = " << c.model.vocab_size
                              << " but data.source = \"fortunes\" uses byte tokens: set "
                                 "model.vocab_size = "
-                             << ByteTokenizer::kVocabSize);
+                             << ByteTokenizer::kVocabSize
+                             << " (or pad it by up to 127 to a multiple of distributed.tp)");
   }
+}
+
+StageConfig stage_config_from_table(toml::table root, const std::string& source,
+                                    const std::vector<std::string>& overrides) {
+  Overrides set;
+  for (const std::string& assignment : overrides)
+    apply_override(root, assignment, source, set);
+  return stage_config_from_table(static_cast<const toml::table&>(root), source, set);
 }
 
 StageConfig stage_config_from_toml_text(std::string_view text, const std::string& source,
@@ -368,7 +439,9 @@ toml::table stage_config_to_toml(const StageConfig& c) {
     freeze.push_back(p);
   const OptimizerConfig& o = c.optimizer;
   const TrainingConfig& t = c.training;
-  return toml::table{{"model", model_config_to_toml(c.model)},
+  toml::table model = model_config_to_toml(c.model);
+  model.insert_or_assign("dtype", dtype_name(c.model_dtype));
+  return toml::table{{"model", model},
                      {"optimizer", toml::table{{"lr", o.lr},
                                                {"min_lr", o.min_lr},
                                                {"betas", toml::array{o.beta1, o.beta2}},
@@ -391,9 +464,16 @@ toml::table stage_config_to_toml(const StageConfig& c) {
                      {"data", toml::table{{"source", c.data.source},
                                           {"objective", c.data.objective},
                                           {"dir", c.data.dir},
+                                          {"train", c.data.train},
+                                          {"valid", c.data.valid},
                                           {"valid_fraction", c.data.valid_fraction},
                                           {"split_seed", c.data.split_seed}}},
-                     {"run", toml::table{{"dir", c.run.dir}}}};
+                     {"run", toml::table{{"dir", c.run.dir}}},
+                     {"distributed", toml::table{{"tp", c.distributed.tp},
+                                                 {"dp", c.distributed.dp},
+                                                 {"timeout", c.distributed.timeout}}},
+                     {"checkpoint", toml::table{{"interval", c.checkpoint.interval},
+                                                {"keep_last", c.checkpoint.keep_last}}}};
 }
 
 std::string stage_config_to_string(const StageConfig& c) {

@@ -9,10 +9,15 @@
 //                seed, eval_interval (0: at the end), eval_batches,
 //                log_interval, freeze = [glob patterns], unfreeze_step
 //                (0: never), max_nonfinite_steps
-//   [data]       source ("fortunes"; "store" to come), objective ("clm";
-//                "mlm", "span_corruption" to come), dir (the fortunes
-//                folder), valid_fraction, split_seed
+//   [data]       source ("fortunes" | "store"), objective (clm | mlm |
+//                span_corruption | classification | seq2seq; rtd | spactor |
+//                tlm through recipes/runner), dir (the fortunes folder),
+//                train / valid (store paths), valid_fraction, split_seed
 //   [run]        dir (the run folder)
+//   [distributed] tp, dp (0: world / tp), timeout (seconds); model.dtype
+//                (f32 | f64) is read beside [model]'s keys
+//   [checkpoint] interval (save every this many steps; 0: only at the end),
+//                keep_last (checkpoints kept, 0: all; default 3)
 // Every key is optional except model.kind. Unknown sections or keys, wrong
 // types and invalid values are InputErrors naming the key and the file (and
 // line, or the --set that set it).
@@ -26,6 +31,7 @@
 #include <toml++/toml.h>
 
 #include "model/config.h"
+#include "ops/dtype.h"
 #include "train/lr_schedule.h"
 
 namespace graft {
@@ -63,6 +69,12 @@ struct DataConfig {
   std::string source = "fortunes";
   std::string objective = "clm";
   std::string dir = "/usr/share/games/fortunes";  // source = "fortunes"
+  // source = "store": `graft data prepare` stores (data/README.md); text
+  // stores for clm / mlm / span_corruption, classification or seq2seq stores
+  // for those objectives. Objectives rtd, spactor and tlm are built by the
+  // recipe runner (recipes/runner), which supplies their task and batches.
+  std::string train;
+  std::string valid;
   double valid_fraction = 0.05;
   int64_t split_seed = 1234;  // fixed apart from training.seed: same split for every run
 };
@@ -71,12 +83,32 @@ struct RunConfig {
   std::string dir = "runs/train";
 };
 
+// Checkpoints go to <run.dir>/checkpoints; the final step is always saved.
+struct CheckpointConfig {
+  int64_t interval = 0;
+  int64_t keep_last = 3;
+};
+
+// [distributed]: the tp × dp layout `graft train` asks DistContext for
+// (dist/README.md); --tp / --dp / --timeout on the command line win. The
+// world size comes from mpirun or srun and must equal tp × dp.
+struct DistributedConfig {
+  int64_t tp = 1;
+  int64_t dp = 0;         // 0: world size / tp
+  double timeout = 300;  // seconds a collective may block before the job aborts
+};
+
 struct StageConfig {
   ModelConfig model;
+  // [model] dtype = "f32" | "f64": parameters, activations and AdamW state
+  // (f64 for equivalence tests, where f32 rounding would hide real bugs).
+  DType model_dtype = DType::f32;
   OptimizerConfig optimizer;
   TrainingConfig training;
   DataConfig data;
   RunConfig run;
+  DistributedConfig distributed;
+  CheckpointConfig checkpoint;
 };
 
 // Reads path, applies overrides ("section.key=value", value in TOML syntax or
@@ -87,6 +119,11 @@ StageConfig load_stage_config(const std::string& path,
 // The same from TOML text; source names it in messages.
 StageConfig stage_config_from_toml_text(std::string_view text, const std::string& source,
                                         const std::vector<std::string>& overrides = {});
+
+// The same from a parsed root table (the recipe runner merges a recipe's
+// [defaults] and [[stage]] tables into one; moved nodes keep their lines).
+StageConfig stage_config_from_table(toml::table root, const std::string& source,
+                                    const std::vector<std::string>& overrides = {});
 
 // Every key, explicitly: reading it back gives an equal config.
 toml::table stage_config_to_toml(const StageConfig& config);

@@ -1,5 +1,8 @@
 #include "train/task.h"
 
+#include "model/tensor_parallel.h"
+#include "train/distributed.h"
+
 namespace graft {
 
 int64_t Task::target_count(const Batch& batch) const {
@@ -53,12 +56,16 @@ Tensor TokenPredictionTask::loss(const Model& model, ForwardContext& context,
   CrossEntropyOptions options;
   options.ignore_index = kIgnoreIndex;
   options.label_smoothing = label_smoothing_;
-  return softmax_cross_entropy(logits(model, context, batch), batch.targets, options);
+  // Under tp the logits hold this rank's vocabulary slice; the loss never
+  // gathers them (softmax_cross_entropy when tp is off).
+  return vocab_cross_entropy(model.tensor_parallel(), model.config().vocab_size,
+                             logits(model, context, batch), batch.targets, options);
 }
 
 CrossEntropyStats TokenPredictionTask::stats(const Model& model, const Batch& batch) const {
   ForwardContext evaluation;
-  return cross_entropy_stats(logits(model, evaluation, batch), batch.targets, kIgnoreIndex);
+  return vocab_cross_entropy_stats(model.tensor_parallel(), model.config().vocab_size,
+                                   logits(model, evaluation, batch), batch.targets, kIgnoreIndex);
 }
 
 Tensor ClassificationTask::logits(const Model& model, ForwardContext& context,

@@ -1,9 +1,13 @@
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <sstream>
 
+#include "dist/communicator.h"
+#include "dist/gradient_reducer.h"
+#include "dist/ledger.h"
 #include "ops/autograd.h"
 #include "ops/grad_norm.h"
 
@@ -41,8 +45,16 @@ Trainer::Trainer(Model& model, const Task& task, TrainerOptions options)
                     "max_nonfinite_steps must be >= 1, got " << options_.max_nonfinite_steps);
   GRAFT_INPUT_CHECK(options_.unfreeze_step >= 0,
                     "unfreeze_step must be >= 0, got " << options_.unfreeze_step);
+  const TrainingGrid& g = options_.grid;
+  GRAFT_CHECK(model.tensor_parallel().size == g.tp_size,
+              "Trainer: the model is split " << model.tensor_parallel().size
+                                             << " ways but the grid has tp = " << g.tp_size);
+  GRAFT_CHECK(!g.distributed() || (g.world && g.tp && g.dp),
+              "Trainer: a distributed grid needs its communicators");
   apply_freezing(1);
 }
+
+Trainer::~Trainer() = default;
 
 void Trainer::apply_freezing(int64_t next_step) {
   const bool want_frozen = !options_.freeze.empty() &&
@@ -69,6 +81,15 @@ StepResult Trainer::train_step(const std::vector<Batch>& micro_batches) {
   Parameters& params = model_.parameters();
   params.zero_grad();
   tape().clear();
+  const TrainingGrid& grid = options_.grid;
+  if (grid.dp_size > 1 && (!reducer_ || reducer_frozen_ != frozen_)) {
+    // The reducer keeps the parameters trainable when it is built.
+    std::vector<Tensor> all;
+    for (const NamedParameter& p : params.entries())
+      all.push_back(p.tensor);
+    reducer_ = std::make_unique<dist::GradientReducer>(*grid.dp, all);
+    reducer_frozen_ = frozen_;
+  }
 
   std::vector<int64_t> counts;
   int64_t total_count = 0;
@@ -76,12 +97,21 @@ StepResult Trainer::train_step(const std::vector<Batch>& micro_batches) {
     counts.push_back(task_.target_count(b));
     total_count += counts.back();
   }
+  // Each rank's loss is weighted by its share of the GLOBAL count times dp,
+  // so that the dp average of the gradients is the gradient of the mean over
+  // every counted target of the global batch, however they fall on ranks.
+  const double dp = static_cast<double>(grid.dp_size);
+  if (grid.dp_size > 1) total_count = dist::sum_over_ranks(total_count, *grid.dp);
   for (size_t i = 0; i < micro_batches.size(); ++i) {
     const Batch& batch = micro_batches[i];
     // Weighting by counted targets makes the step's loss the mean over all of
     // them, whatever the padding; equal micro-batches get exactly 1/accum.
-    const double weight = total_count > 0 ? static_cast<double>(counts[i]) / total_count
+    const double weight = total_count > 0 ? dp * static_cast<double>(counts[i]) / total_count
                                           : 1.0 / static_cast<double>(micro_batches.size());
+    const bool last_micro = i + 1 == micro_batches.size();
+    // Earlier micro-batches accumulate locally; the reducer watches the last
+    // one's forward to know when each gradient is final in its backward.
+    if (reducer_ && last_micro) reducer_->begin();
     ForwardContext context(true, dropout_seed(r.step, static_cast<int64_t>(i)));
     Tensor loss = task_.loss(model_, context, batch);
     r.loss += weight * loss.item();
@@ -92,18 +122,32 @@ StepResult Trainer::train_step(const std::vector<Batch>& micro_batches) {
       tape().clear();  // nothing trainable on this path
     }
   }
-
-  std::vector<Tensor> trainable;
-  for (const NamedParameter& p : params.entries()) {
-    if (p.tensor.requires_grad()) trainable.push_back(p.tensor);
+  if (reducer_) {
+    reducer_->finish();
+    r.dp_comm_seconds = reducer_->last_stats().comm_seconds;
+    r.dp_exposed_seconds = reducer_->last_stats().exposed_seconds;
   }
-  if (options_.clip_norm > 0) {
-    r.grad_norm = clip_grad_norm(trainable, options_.clip_norm);
+  if (grid.dp_size > 1) {
+    Tensor loss = Tensor::from_vector(std::vector<double>{r.loss}, {1});
+    grid.dp->all_reduce(loss, dist::ReduceOp::average);
+    r.loss = loss.data<double>()[0];
+  }
+
+  if (!grid.distributed()) {
+    std::vector<Tensor> trainable;
+    for (const NamedParameter& p : params.entries()) {
+      if (p.tensor.requires_grad()) trainable.push_back(p.tensor);
+    }
+    if (options_.clip_norm > 0) {
+      r.grad_norm = clip_grad_norm(trainable, options_.clip_norm);
+    } else {
+      std::vector<Tensor> grads;
+      for (const Tensor& t : trainable)
+        grads.push_back(t.grad());
+      r.grad_norm = global_grad_norm(grads);
+    }
   } else {
-    std::vector<Tensor> grads;
-    for (const Tensor& t : trainable)
-      grads.push_back(t.grad());
-    r.grad_norm = global_grad_norm(grads);
+    r.grad_norm = distributed_clip_grad_norm(params, grid, options_.clip_norm);
   }
   r.lr = options_.schedule.at(r.step);
   if (std::isfinite(r.loss) && std::isfinite(r.grad_norm)) {
@@ -119,11 +163,31 @@ StepResult Trainer::train_step(const std::vector<Batch>& micro_batches) {
   const FlopsLedger& after = flops_ledger();
   r.forward = flops_difference(after.forward(), before.forward());
   r.backward = flops_difference(after.backward(), before.backward());
+  if (grid.distributed()) {
+    // FLOPs over the world (each tp rank ran its shard), tokens over dp (the
+    // tp ranks of a replica read the same ones).
+    FlopsLedger mine;
+    add_counts(mine, Phase::forward, r.forward);
+    add_counts(mine, Phase::backward, r.backward);
+    const FlopsLedger all = dist::sum_over_ranks(mine, *grid.world);
+    r.forward = all.forward();
+    r.backward = all.backward();
+    if (grid.dp_size > 1) r.tokens = dist::sum_over_ranks(r.tokens, *grid.dp);
+  }
   add_counts(train_flops_, Phase::forward, r.forward);
   add_counts(train_flops_, Phase::backward, r.backward);
   step_ = r.step;
   tokens_ += r.tokens;
   r.seconds = seconds_since(start);
+  if (grid.distributed()) {
+    Tensor times = Tensor::zeros({grid.world_size}, DType::f64);
+    grid.world->all_gather(Tensor::from_vector(std::vector<double>{r.seconds}, {1}), times);
+    const std::vector<double> t = times.to_vector<double>();
+    r.ranks = grid.world_size;
+    r.seconds_min = *std::min_element(t.begin(), t.end());
+    r.seconds_max = *std::max_element(t.begin(), t.end());
+    r.seconds = r.seconds_max;  // the job moves at its slowest rank's pace
+  }
   train_seconds_ += r.seconds;
 
   if (r.skipped && nonfinite_run_ >= options_.max_nonfinite_steps) {
@@ -139,18 +203,57 @@ StepResult Trainer::train_step(const std::vector<Batch>& micro_batches) {
   return r;
 }
 
+Trainer::ResumeState Trainer::resume_state() const {
+  ResumeState s;
+  s.step = step_;
+  s.tokens = tokens_;
+  s.train_flops = train_flops_;
+  s.skipped_steps = skipped_total_;
+  s.nonfinite_run = nonfinite_run_;
+  s.first_nonfinite = first_nonfinite_;
+  return s;
+}
+
+void Trainer::restore_state(const ResumeState& s) {
+  GRAFT_CHECK(s.step >= 0 && s.tokens >= 0, "invalid resume state: step " << s.step);
+  step_ = s.step;
+  tokens_ = s.tokens;
+  train_flops_ = s.train_flops;
+  skipped_total_ = s.skipped_steps;
+  nonfinite_run_ = s.nonfinite_run;
+  first_nonfinite_ = s.first_nonfinite;
+  apply_freezing(step_ + 1);
+}
+
 EvalResult Trainer::evaluate(const std::vector<Batch>& batches) const {
   const auto start = std::chrono::steady_clock::now();
   const FlopsCounts before = flops_ledger().forward();
   NoGradGuard no_grad;
   EvalResult e;
   double loss_sum = 0;
-  for (const Batch& batch : batches) {
+  const TrainingGrid& grid = options_.grid;
+  // Whole batches round-robin over dp, the sums added over dp: the same
+  // statistics as one rank over every batch.
+  for (size_t i = 0; i < batches.size(); ++i) {
+    if (static_cast<int>(i % static_cast<size_t>(grid.dp_size)) != grid.dp_rank) continue;
+    const Batch& batch = batches[i];
     const CrossEntropyStats s = task_.stats(model_, batch);
     loss_sum += s.loss_sum;
     e.count += s.count;
     e.correct += s.correct;
     e.text_bytes += batch.text_bytes;
+  }
+  if (grid.dp_size > 1) {
+    Tensor sums = Tensor::from_vector(
+        std::vector<double>{loss_sum, static_cast<double>(e.count),
+                            static_cast<double>(e.correct), static_cast<double>(e.text_bytes)},
+        {4});
+    grid.dp->all_reduce(sums);
+    const double* v = sums.data<double>();
+    loss_sum = v[0];
+    e.count = static_cast<int64_t>(v[1]);
+    e.correct = static_cast<int64_t>(v[2]);
+    e.text_bytes = static_cast<int64_t>(v[3]);
   }
   if (e.count > 0) {
     e.loss = loss_sum / static_cast<double>(e.count);

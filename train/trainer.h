@@ -15,12 +15,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "model/model.h"
 #include "ops/flops.h"
 #include "train/batch.h"
+#include "train/distributed.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
 #include "train/task.h"
@@ -37,6 +39,11 @@ struct TrainerOptions {
   std::vector<std::string> freeze;
   int64_t unfreeze_step = 0;  // the first step that trains them again
   int64_t max_nonfinite_steps = 5;
+  // tp × dp (train/distributed.h): the model must be built with
+  // grid.tensor_parallel(); gradients are averaged over dp (started during
+  // the last micro-batch's backward), micro-batches hold this rank's rows, and
+  // losses, norms, tokens and FLOPs in StepResult are global.
+  TrainingGrid grid;
 };
 
 struct StepResult {
@@ -46,8 +53,12 @@ struct StepResult {
   double lr = 0;
   bool skipped = false;           // non-finite loss or gradient norm: not applied
   int64_t tokens = 0;             // positions processed
-  FlopsCounts forward, backward;  // executed by this step
-  double seconds = 0;
+  FlopsCounts forward, backward;  // executed by this step (summed over ranks)
+  double seconds = 0;             // the slowest rank's
+  // Per-rank step times and data-parallel communication (zero with one rank).
+  int ranks = 1;
+  double seconds_min = 0, seconds_max = 0;
+  double dp_comm_seconds = 0, dp_exposed_seconds = 0;
 };
 
 struct EvalResult {
@@ -62,10 +73,15 @@ struct EvalResult {
   double seconds = 0;
 };
 
+namespace dist {
+class GradientReducer;
+}
+
 class Trainer {
  public:
   // Applies options.freeze (InputError when a pattern matches nothing).
   Trainer(Model& model, const Task& task, TrainerOptions options);
+  ~Trainer();
 
   // One optimizer step over these micro-batches (at least one).
   StepResult train_step(const std::vector<Batch>& micro_batches);
@@ -82,6 +98,21 @@ class Trainer {
   const TrainerOptions& options() const { return options_; }
   Model& model() { return model_; }
   AdamW& optimizer() { return optimizer_; }
+  const AdamW& optimizer() const { return optimizer_; }
+
+  // Resuming from a checkpoint (parameters and AdamW state restored
+  // separately): the counters as they were after `step`, so the schedule,
+  // dropout seeds, data cursor and ledgers continue where that run stopped.
+  struct ResumeState {
+    int64_t step = 0;
+    int64_t tokens = 0;
+    FlopsLedger train_flops;
+    int64_t skipped_steps = 0;
+    int64_t nonfinite_run = 0;  // non-finite steps in a row ending at `step`
+    int64_t first_nonfinite = 0;
+  };
+  ResumeState resume_state() const;
+  void restore_state(const ResumeState& state);
 
  private:
   void apply_freezing(int64_t next_step);
@@ -99,6 +130,8 @@ class Trainer {
   bool frozen_ = false;
   double train_seconds_ = 0;
   FlopsLedger train_flops_;
+  std::unique_ptr<dist::GradientReducer> reducer_;  // dp > 1
+  bool reducer_frozen_ = false;                     // frozen_ when reducer_ was built
 };
 
 // What the ledger gained between two readings.

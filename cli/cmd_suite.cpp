@@ -1,0 +1,290 @@
+// graft suite run / report: the compute-savings harness (bench/savings).
+// `run` trains every recipe and baseline a suite file names, for each seed,
+// through the recipe runner (resumable: complete stages are skipped), then
+// writes and prints the savings table; `report` builds the table from run
+// folders already on disk.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "bench/savings/suite.h"
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "dist/context.h"
+#include "recipes/runner/runner.h"
+
+namespace graft::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using savings::Suite;
+
+const char* const kDescription =
+    "A suite file (suites/<name>.toml) pairs recipes with baselines:\n"
+    "\n"
+    "  [suite]         name, description, recipe_path (default\n"
+    "                  \"recipes/{scale}/{name}.toml\"), seeds, first_seed\n"
+    "  [scale.<s>]     set = [overrides for every run at scale s], seeds\n"
+    "  [[comparison]]  name, recipe, baseline, metric (val_loss | val_ppl |\n"
+    "                  val_bits_per_byte | val_accuracy), target (default: the\n"
+    "                  baseline's final quality), recipe_stages / baseline_stages\n"
+    "                  (stages whose evaluations form the curve; default: the last),\n"
+    "                  reused_stages / baseline_reused (one-off costs), recipe_also /\n"
+    "                  baseline_also (runs whose whole cost a side also pays), paper\n"
+    "\n"
+    "Run <name> with seed s trains in <run dir>/<name>/seed-<s> (a rerun skips\n"
+    "complete stages and resumes interrupted ones). The run dir gets table.md,\n"
+    "table.csv and one PNG (with its gnuplot script) per comparison: FLOPs to\n"
+    "first reach the target quality, executed (ledger) and 6*N*D, with and without\n"
+    "the cost of reused checkpoints, steps, wall time, savings over seeds and the\n"
+    "paper's figure. bench/README.md describes the harness.";
+
+// "main" means suites/main.toml; anything with a slash or .toml is a path.
+std::string suite_path(const std::string& arg) {
+  if (arg.find('/') != std::string::npos || arg.ends_with(".toml")) return arg;
+  return "suites/" + arg + ".toml";
+}
+
+std::vector<int64_t> seed_list(const Suite& suite, const std::string& scale, int64_t seeds) {
+  if (seeds <= 0) {
+    auto it = suite.scales.find(scale);
+    seeds = it != suite.scales.end() && it->second.seeds > 0 ? it->second.seeds : suite.seeds;
+  }
+  std::vector<int64_t> out;
+  for (int64_t i = 0; i < seeds; ++i)
+    out.push_back(suite.first_seed + i);
+  return out;
+}
+
+// The suite file and the choices of this run, kept in the run folder so
+// `graft suite report DIR` needs nothing else.
+void write_run_info(const std::string& dir, const std::string& suite_file, const std::string& scale,
+                    const std::vector<int64_t>& seeds) {
+  fs::create_directories(dir);
+  fs::copy_file(suite_file, fs::path(dir) / "suite.toml", fs::copy_options::overwrite_existing);
+  toml::array seed_array;
+  for (int64_t s : seeds)
+    seed_array.push_back(s);
+  toml::table info{{"scale", scale}, {"seeds", seed_array}, {"suite_file", suite_file}};
+  std::ofstream(fs::path(dir) / "suite-run.toml") << info << "\n";
+}
+
+// The stages each run's recipe file lists, so build_report can tell a
+// finished run from one still short of its last stages.
+savings::StageNames recipe_stages(const Suite& suite, const std::string& scale) {
+  return [&suite, scale](const std::string& name) {
+    std::vector<std::string> names;
+    const std::string file = suite.recipe_file(name, scale);
+    if (!fs::exists(file)) return names;
+    for (const runner::RecipeStage& s : runner::load_recipe(file).stages)
+      names.push_back(s.name);
+    return names;
+  };
+}
+
+void print_notes(const std::vector<std::string>& notes) {
+  for (const auto& n : notes)
+    std::cout << "note: " << n << "\n";
+}
+
+int report_command(const Args& args) {
+  std::string dir, suite_file, scale;
+  int64_t seeds_arg = 0;
+  po::options_description options("options");
+  auto add = options.add_options();
+  add("run-dir", po::value(&dir)->required(), "the suite's run folder");
+  add("suite", po::value(&suite_file), "suite file (default: <run dir>/suite.toml)");
+  add("scale", po::value(&scale), "scale label for the title (default: from the run folder)");
+  add("seeds", po::value(&seeds_arg), "seeds to read (default: those the run used)");
+  add("out", po::value<std::string>(), "where to write the table (default: the run folder)");
+  po::positional_options_description positional;
+  positional.add("run-dir", 1);
+  options.add_options()("help,h", "show this help and exit");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+  if (vm.count("help")) {
+    std::cout << "usage: graft suite report RUN_DIR [options]\n\nThe savings table from the run "
+                 "folders of an earlier `graft suite run`.\n\n"
+              << options << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  if (suite_file.empty()) suite_file = (fs::path(dir) / "suite.toml").string();
+  const Suite suite = savings::load_suite(suite_file);
+  std::vector<int64_t> seeds;
+  const fs::path info_path = fs::path(dir) / "suite-run.toml";
+  if (fs::exists(info_path)) {
+    const toml::table info = toml::parse_file(info_path.string());
+    if (scale.empty()) scale = info["scale"].value_or(std::string());
+    if (const toml::array* a = info["seeds"].as_array())
+      for (const auto& s : *a)
+        seeds.push_back(s.value_or(int64_t{0}));
+  }
+  if (seeds_arg > 0 || seeds.empty()) seeds = seed_list(suite, scale, seeds_arg);
+  const std::string out = vm.count("out") ? vm["out"].as<std::string>() : dir;
+  const savings::Report report =
+      savings::build_report(suite, dir, seeds, recipe_stages(suite, scale));
+  std::vector<std::string> notes;
+  const std::string md = savings::write_report(report, suite, scale, out, &notes);
+  std::cout << md;
+  print_notes(notes);
+  std::cout << "wrote " << (fs::path(out) / "table.md").string() << " and table.csv\n";
+  return report.results.empty() ? 1 : 0;
+}
+
+int run_command(const Args& args) {
+  std::string suite_arg, scale, dir;
+  int64_t seeds_arg = 0;
+  int tp = 0, dp = 0;
+  std::vector<std::string> overrides;
+  po::options_description options("options");
+  auto add = options.add_options();
+  add("suite", po::value(&suite_arg)->required(), "suite name (suites/<name>.toml) or file");
+  add("scale", po::value(&scale)->required(), "tiny | small | base | large ({scale} in paths)");
+  add("seeds", po::value(&seeds_arg), "seeds per run (default: the suite's for this scale)");
+  add("run-dir", po::value(&dir), "where runs train (default: runs/suite-<name>-<scale>)");
+  add("set", po::value(&overrides)->composing(),
+      "override a key in every recipe (as `graft recipe run --set`; repeatable)");
+  add("tp", po::value(&tp), "tensor-parallel ranks per replica, every run");
+  add("dp", po::value(&dp), "data-parallel replicas, every run (under mpirun -np tp x dp)");
+  po::positional_options_description positional;
+  positional.add("suite", 1);
+  options.add_options()("help,h", "show this help and exit");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+  if (vm.count("help")) {
+    std::cout << "usage: graft suite run SUITE --scale tiny|small|base|large [--seeds N] "
+                 "[--run-dir DIR]\n\n"
+              << kDescription << "\n\n"
+              << options << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  const std::string file = suite_path(suite_arg);
+  const Suite suite = savings::load_suite(file);
+  if (dir.empty()) dir = "runs/suite-" + suite.name + "-" + scale;
+  const std::vector<int64_t> seeds = seed_list(suite, scale, seeds_arg);
+  std::vector<std::string> base = overrides;
+  if (auto it = suite.scales.find(scale); it != suite.scales.end())
+    base.insert(base.begin(), it->second.overrides.begin(), it->second.overrides.end());
+  if (tp > 0) base.push_back("distributed.tp=" + std::to_string(tp));
+  if (dp > 0) base.push_back("distributed.dp=" + std::to_string(dp));
+
+  // Every recipe file is read before anything trains, so a typo costs
+  // seconds, not the hours of the runs before it.
+  struct Job {
+    std::string name, file, dir;
+    int64_t seed;
+  };
+  std::vector<Job> jobs;
+  std::vector<std::string> missing;
+  for (const std::string& name : suite.run_names()) {
+    const std::string recipe_file = suite.recipe_file(name, scale);
+    if (!fs::exists(recipe_file)) {
+      missing.push_back(name + " (" + recipe_file + ")");
+      continue;
+    }
+    for (int64_t seed : seeds) {
+      const std::string run_dir = savings::seed_run_dir(dir, name, seed);
+      std::vector<std::string> o = base;
+      o.push_back("training.seed=" + std::to_string(seed));
+      runner::load_recipe(recipe_file, o, run_dir);
+      jobs.push_back({name, recipe_file, run_dir, seed});
+    }
+  }
+
+  dist::DistOptions dist_options;
+  if (tp > 0) dist_options.tp = tp;
+  if (dp > 0) dist_options.dp = dp;
+  dist::DistContext dist(dist_options);
+  runner::RecipeRunOptions run;
+  run.grid = training_grid(dist);
+  const bool root = run.grid.is_root();
+  if (root) {
+    write_run_info(dir, file, scale, seeds);
+    std::cout << "suite " << suite.name << " at scale " << scale << ": " << jobs.size() << " runs ("
+              << seeds.size() << " seed" << (seeds.size() == 1 ? "" : "s") << ") in " << dir
+              << "\n";
+    for (const auto& m : missing)
+      std::cout << "warning: no recipe file for " << m << "\n";
+  }
+  const auto suite_start = std::chrono::steady_clock::now();
+  std::vector<std::string> failed;
+  bool only_input_errors = true;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const Job& job = jobs[i];
+    if (root) {
+      std::cout << "\n[suite " << i + 1 << "/" << jobs.size() << "] " << job.name << " seed "
+                << job.seed << " (" << job.file << ") -> " << job.dir << std::endl;
+    }
+    std::vector<std::string> o = base;
+    o.push_back("training.seed=" + std::to_string(job.seed));
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      const runner::RecipeResult r =
+          runner::run_recipe(runner::load_recipe(job.file, o, job.dir), run);
+      if (root) {
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::cout << "[suite " << i + 1 << "/" << jobs.size() << "] " << job.name << " seed "
+                  << job.seed << " done in " << savings::format_seconds(s)
+                  << ", executed model FLOPs " << savings::format_flops(r.total.model_total())
+                  << std::endl;
+      }
+    } catch (const std::exception& e) {
+      // Peers may be blocked in a collective: a multi-rank job cannot go on.
+      if (dist.uses_mpi()) {
+        std::fprintf(stderr, "graft suite: error: %s\n", e.what());
+        std::fflush(stderr);
+        dist::abort_job(dynamic_cast<const InputError*>(&e) ? 2 : 1);
+      }
+      // One broken run should not cost the others: the table shows what ran.
+      failed.push_back(job.name + " seed " + std::to_string(job.seed) + ": " + e.what());
+      only_input_errors = only_input_errors && dynamic_cast<const InputError*>(&e);
+      std::cerr << "graft suite: " << failed.back() << "\n";
+    }
+  }
+  if (!root) return 0;
+  const double total =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - suite_start).count();
+  std::cout << "\nall runs finished in " << savings::format_seconds(total) << "; the table:\n\n";
+  const savings::Report report =
+      savings::build_report(suite, dir, seeds, recipe_stages(suite, scale));
+  std::vector<std::string> notes;
+  const std::string md = savings::write_report(report, suite, scale, dir, &notes);
+  std::cout << md << "\n";
+  print_notes(notes);
+  for (const auto& m : missing)
+    std::cout << "missing recipe file: " << m << "\n";
+  for (const auto& f : failed)
+    std::cout << "failed: " << f << "\n";
+  std::cout << "wrote " << dir << "/table.md, table.csv and plots\n";
+  // Bad input (a missing store, a bad key) is exit 2, as everywhere in graft.
+  return failed.empty() ? 0 : only_input_errors ? 2 : 1;
+}
+
+}  // namespace
+
+int run_suite(const Args& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << "usage: graft suite run SUITE --scale S [--seeds N] [--run-dir DIR]\n"
+                 "       graft suite report RUN_DIR\n\n"
+              << kDescription << "\n\n'graft suite run --help' lists the options.\n";
+    return args.empty() ? 2 : 0;
+  }
+  const Args rest(args.begin() + 1, args.end());
+  if (args[0] == "run") return run_command(rest);
+  if (args[0] == "report") return report_command(rest);
+  throw InputError("unknown suite subcommand '" + args[0] + "' (available: run, report)");
+}
+
+}  // namespace graft::cli

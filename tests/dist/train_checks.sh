@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# train_checks.sh MODE GRAFT MPIEXEC WORKDIR [CKPT_COMPARE]: multi-rank
+# `graft train` on tests/dist/train_tiny.toml (fortune corpus, f64), run by
+# ctest (train_tests.cmake).
+#   equiv:    tp=2, dp=2 (np 2) and tp=2 x dp=2 (np 4) give the losses and
+#             validation numbers of one rank with the same global batch
+#             (20 steps, 1e-5 relative).
+#   srun:     srun -n 2 --mpi=pmix gives mpirun -np 2's metrics exactly; exit
+#             77 (skipped) when no Slurm is up here.
+#   resume:   10 steps at 2x2 with a checkpoint, then 5 more at 1x1 and,
+#             separately, at 2x2: the parameters must agree (1e-5); then 5
+#             more at 4x1 (tp 4) against 2x2 again.
+set -uo pipefail
+mode="$1" graft="$2" mpiexec="$3" work="$4" compare="${5:-}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+config="$here/train_tiny.toml"
+mpirun=("$mpiexec" --oversubscribe)
+rm -rf "$work" && mkdir -p "$work"
+
+train() {  # train DIR LAUNCH... -- ARGS...: one run into DIR; output in DIR.out
+  local dir="$1"; shift
+  local launch=()
+  while [ "$1" != "--" ]; do launch+=("$1"); shift; done
+  shift
+  mkdir -p "$dir"
+  if ! timeout -s KILL 120 "${launch[@]}" "$graft" train --config "$config" \
+      --set run.dir="$dir" "$@" >"$dir.out" 2>&1; then
+    cat "$dir.out"; echo "FAIL: training into $dir failed"; exit 1
+  fi
+}
+
+# compare_metrics A B TOL: every record's loss, grad_norm and val_* of two
+# metrics.jsonl files must agree within TOL relative (0: exactly).
+compare_metrics() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+tol = float(sys.argv[3])
+if len(a) != len(b):
+    sys.exit(f"FAIL: {len(a)} vs {len(b)} records")
+worst, n = 0.0, 0
+for x, y in zip(a, b):
+    if x["step"] != y["step"]:
+        sys.exit(f"FAIL: step {x['step']} vs {y['step']}")
+    for k in ("loss", "grad_norm", "val_loss", "val_accuracy", "val_bits_per_byte", "tokens"):
+        if k not in x and k not in y:
+            continue
+        if (k in x) != (k in y):
+            sys.exit(f"FAIL: step {x['step']}: {k} in one run only")
+        d = abs(x[k] - y[k]) / max(abs(y[k]), 1e-12)
+        worst = max(worst, d); n += 1
+        if d > tol:
+            sys.exit(f"FAIL: step {x['step']}: {k} {x[k]!r} vs {y[k]!r} (relative {d:.2e})")
+print(f"  {n} values over {len(a)} records agree, max relative difference {worst:.2e}")
+PY
+}
+
+case "$mode" in
+  equiv)
+    export OMP_NUM_THREADS=1
+    train "$work/one" env -- --tp 1
+    for layout in "2 2 1" "2 1 2" "4 2 2"; do
+      set -- $layout
+      echo "np $1: tp $2 x dp $3 vs one rank"
+      train "$work/np$1-tp$2" "${mpirun[@]}" -np "$1" -- --tp "$2" --dp "$3"
+      compare_metrics "$work/np$1-tp$2/metrics.jsonl" "$work/one/metrics.jsonl" 1e-5 || exit 1
+      grep -q "ranks" "$work/np$1-tp$2/metrics.jsonl" || { echo "FAIL: no per-rank timings"; exit 1; }
+    done
+    echo "PASS"
+    ;;
+  srun)
+    if ! command -v srun >/dev/null || ! timeout 15 sinfo -h -o '%t' 2>/dev/null | grep -qE '^(idle|mix|alloc)'; then
+      echo "SKIP: no usable Slurm here (run scripts/lib/start-slurm as root to start one)"
+      exit 77
+    fi
+    train "$work/mpirun" "${mpirun[@]}" -np 2 -- --tp 2 --set training.steps=8
+    train "$work/srun" srun --mpi=pmix --kill-on-bad-exit=1 --time=2 -n 2 -- --tp 2 \
+      --set training.steps=8
+    compare_metrics "$work/srun/metrics.jsonl" "$work/mpirun/metrics.jsonl" 0 || exit 1
+    echo "PASS: srun and mpirun agree"
+    ;;
+  resume)
+    # 10 steps at 2x2, checkpoint at the end; two copies resumed to step 15.
+    train "$work/base" "${mpirun[@]}" -np 4 -- --tp 2 --dp 2 --set training.steps=10
+    ls "$work/base/checkpoints"/ckpt-*10.h5 >/dev/null || { echo "FAIL: no step-10 checkpoint"; exit 1; }
+    cp -r "$work/base" "$work/to-1x1" && cp -r "$work/base" "$work/to-2x2"
+    train "$work/to-1x1" env -- --tp 1 --set training.steps=15 --resume
+    train "$work/to-2x2" "${mpirun[@]}" -np 4 -- --tp 2 --dp 2 --set training.steps=15 --resume
+    a="$(ls "$work/to-1x1/checkpoints"/ckpt-*15.h5)" b="$(ls "$work/to-2x2/checkpoints"/ckpt-*15.h5)"
+    "$compare" "$a" "$b" 1e-5 || exit 1
+    # ... and on: 1x1 -> 4x1 (tp 4) against 2x2 -> 2x2, to step 20.
+    train "$work/to-2x2" "${mpirun[@]}" -np 4 -- --tp 2 --dp 2 --resume
+    train "$work/to-1x1" "${mpirun[@]}" -np 4 -- --tp 4 --resume
+    a="$(ls "$work/to-1x1/checkpoints"/ckpt-*20.h5)" b="$(ls "$work/to-2x2/checkpoints"/ckpt-*20.h5)"
+    "$compare" "$a" "$b" 1e-5 || exit 1
+    echo "PASS: 2x2 -> 1x1 -> 4x1 and 2x2 -> 2x2 -> 2x2 resumes agree"
+    ;;
+  *) echo "usage: $0 equiv|srun|resume GRAFT MPIEXEC WORKDIR [CKPT_COMPARE]" >&2; exit 2 ;;
+esac

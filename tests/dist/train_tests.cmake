@@ -1,0 +1,30 @@
+# Multi-rank `graft train` (train_checks.sh on train_tiny.toml): tp / dp /
+# tp x dp runs match one rank, srun matches mpirun, an indivisible world
+# fails fast, and checkpoints resume across layouts. Included from
+# tests/CMakeLists.txt after multi_rank_tests.cmake, whose launcher and
+# environment variables it reuses.
+if(TARGET graft AND TARGET graft_train)
+  add_executable(ckpt_compare ${CMAKE_CURRENT_LIST_DIR}/ckpt_compare_main.cpp)
+  target_link_libraries(ckpt_compare PRIVATE graft_train)
+  set(graft_train_checks ${CMAKE_CURRENT_LIST_DIR}/train_checks.sh)
+  set(graft_train_work ${CMAKE_CURRENT_BINARY_DIR}/dist_train)
+  add_test(NAME dist_train_matches_one_rank
+           COMMAND ${graft_train_checks} equiv $<TARGET_FILE:graft> ${MPIEXEC_EXECUTABLE}
+                   ${graft_train_work}/equiv)
+  add_test(NAME dist_train_srun_matches_mpirun
+           COMMAND ${graft_train_checks} srun $<TARGET_FILE:graft> ${MPIEXEC_EXECUTABLE}
+                   ${graft_train_work}/srun)
+  set_tests_properties(dist_train_srun_matches_mpirun PROPERTIES SKIP_RETURN_CODE 77)
+  add_test(NAME dist_train_resume_across_layouts
+           COMMAND ${graft_train_checks} resume $<TARGET_FILE:graft> ${MPIEXEC_EXECUTABLE}
+                   ${graft_train_work}/resume $<TARGET_FILE:ckpt_compare>)
+  add_test(NAME dist_train_indivisible_world
+           COMMAND ${graft_dist_scripts}/expect_failure.sh 15 "world size 3 is not divisible by tp=2"
+                   ${graft_mpirun} -np 3 $<TARGET_FILE:graft> train --config
+                   ${CMAKE_CURRENT_LIST_DIR}/train_tiny.toml --set
+                   run.dir=${graft_train_work}/indivisible --tp 2)
+  set_tests_properties(
+    dist_train_matches_one_rank dist_train_srun_matches_mpirun dist_train_resume_across_layouts
+    dist_train_indivisible_world
+    PROPERTIES ENVIRONMENT "${graft_mpi_env}" TIMEOUT 120 LABELS "dist;multi-rank;train")
+endif()
