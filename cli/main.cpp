@@ -1,5 +1,5 @@
 #include <boost/program_options/errors.hpp>
-#include <cstdio>
+#include <iomanip>
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -31,7 +31,7 @@ void print_usage(std::ostream& out) {
          "graft trains transformer language models and measures how much compute\n"
          "reusing one model to start another saves. Commands:\n\n";
   for (const Command& c : kCommands) {
-    std::fprintf(stdout, "  %-12s %s\n", c.name, c.summary);
+    out << "  " << std::left << std::setw(12) << c.name << " " << c.summary << "\n";
   }
   out << "\n'graft <command> --help' describes a command's options.\n";
 }

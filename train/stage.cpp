@@ -220,13 +220,25 @@ StageRun run_stage(const StageConfig& config, const std::string& source,
   s.total_flops = carried;
   s.total_flops.merge(trainer->train_flops());
 
-  const ModelFlops per_micro =
-      training_step_flops(config.model, s.task->shape(*s.model, global_train(1, 0)));
-  const double micro_batches = static_cast<double>(s.loop.steps.size() * t.grad_accum);
-  s.analytic.forward.matmul = per_micro.forward.matmul * micro_batches;
-  s.analytic.forward.attention = per_micro.forward.attention * micro_batches;
-  s.analytic.backward.matmul = per_micro.backward.matmul * micro_batches;
-  s.analytic.backward.attention = per_micro.backward.attention * micro_batches;
+  if (options.analytic_flops) {
+    for (const StepResult& r : s.loop.steps) {
+      for (int64_t micro = 0; micro < t.grad_accum; ++micro) {
+        const ModelFlops f = options.analytic_flops(*s.task, *s.model, global_train(r.step, micro));
+        s.analytic.forward.matmul += f.forward.matmul;
+        s.analytic.forward.attention += f.forward.attention;
+        s.analytic.backward.matmul += f.backward.matmul;
+        s.analytic.backward.attention += f.backward.attention;
+      }
+    }
+  } else {
+    const ModelFlops per_micro =
+        training_step_flops(config.model, s.task->shape(*s.model, global_train(1, 0)));
+    const double micro_batches = static_cast<double>(s.loop.steps.size() * t.grad_accum);
+    s.analytic.forward.matmul = per_micro.forward.matmul * micro_batches;
+    s.analytic.forward.attention = per_micro.forward.attention * micro_batches;
+    s.analytic.backward.matmul = per_micro.backward.matmul * micro_batches;
+    s.analytic.backward.attention = per_micro.backward.attention * micro_batches;
+  }
 
   run.log(
       format("done: %lld steps (%lld skipped), %lld tokens, %.1f s training, %.1f s wall, "

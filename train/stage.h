@@ -52,6 +52,14 @@ struct StageRunOptions {
   // make_data then gives the batches. Null: make_task / make_training_data.
   std::function<std::unique_ptr<Task>(Model& model, const StageConfig& config)> make_task;
   std::function<TrainingData(const StageConfig& config)> make_data;
+  // Tasks that price their own step (recipes/tasks PricedTask: a generator
+  // that the config does not describe, heads that do not run) give
+  // StageRun::analytic here. Asked for every trained micro-batch, after the
+  // loop, with that batch drawn again: a task whose step changes over the
+  // stage (SpacTor's switch, TLM's interleaving) is priced step by step.
+  // Null: training_step_flops(config, task.shape(first batch)) per micro-batch.
+  std::function<ModelFlops(const Task& task, const Model& model, const Batch& batch)>
+      analytic_flops;
 };
 
 struct StageRun {

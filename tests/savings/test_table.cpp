@@ -270,5 +270,31 @@ TEST(SavingsSuite, ReportFromRunFoldersOverTwoSeeds) {
   }
 }
 
+TEST(SavingsSuite, UnfinishedRunsAreLeftOutNotMeasured) {
+  const auto root = fresh_dir("unfinished");
+  write_stage(seed_run_dir(root.string(), "b", 0), {{0, 0, 0, 6.0}, {10, 1000, 2e6, 3.0}});
+  const fs::path r = seed_run_dir(root.string(), "r", 0);
+  write_stage(r / "a", {{0, 0, 0, 9.0}, {10, 1000, 1e6, 2.0}});
+  // The runner lists a stage once it is finished: "b" is still training.
+  testing::write_file(r / "summary.json", "{\"recipe\": \"r\", \"stages\": [{\"name\": \"a\"}]}");
+  Suite suite = suite_from_toml_text(kSuite, "t.toml");
+  suite.comparisons.pop_back();
+  // Without the recipe's stage list, stage a would pass for the final one.
+  EXPECT_EQ(build_report(suite, root.string(), {0}).results.size(), 1u);
+  const Report report = build_report(suite, root.string(), {0}, [](const std::string& name) {
+    return name == "r" ? std::vector<std::string>{"a", "b"} : std::vector<std::string>{};
+  });
+  EXPECT_TRUE(report.results.empty());
+  ASSERT_FALSE(report.missing.empty());
+  EXPECT_NE(report.missing.back().find("stage b not finished"), std::string::npos)
+      << report.missing.back();
+  // A curve stage the run does not have: that seed is reported, not fatal.
+  suite.comparisons[0].recipe_stages = {"nope"};
+  const Report bad = build_report(suite, root.string(), {0});
+  EXPECT_TRUE(bad.results.empty());
+  ASSERT_EQ(bad.missing.size(), 1u);
+  EXPECT_NE(bad.missing[0].find("no stage 'nope'"), std::string::npos) << bad.missing[0];
+}
+
 }  // namespace
 }  // namespace graft::savings
