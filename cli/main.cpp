@@ -1,7 +1,7 @@
 #include <boost/program_options/errors.hpp>
-#include <iomanip>
 #include <cstring>
 #include <exception>
+#include <iomanip>
 #include <iostream>
 
 #include "cli/commands.h"

@@ -9,7 +9,8 @@ bool parse_options(const char* command, const char* description, po::options_des
   options.add_options()("help,h", "show this help and exit");
   po::store(po::command_line_parser(args).options(options).run(), vm);
   if (vm.count("help")) {
-    std::cout << "usage: graft " << command << " [options]\n\n" << description << "\n\n"
+    std::cout << "usage: graft " << command << " [options]\n\n"
+              << description << "\n\n"
               << options << "\n";
     return false;
   }

@@ -31,9 +31,9 @@ std::string trim(const std::string& s) {
 
 std::vector<std::string> read_fortune_entries(const std::string& directory) {
   namespace fs = std::filesystem;
-  GRAFT_INPUT_CHECK(fs::is_directory(directory),
-                    "fortune directory " << directory
-                                         << " not found (install the Debian package 'fortunes')");
+  GRAFT_INPUT_CHECK(
+      fs::is_directory(directory),
+      "fortune directory " << directory << " not found (install the Debian package 'fortunes')");
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(directory)) {
     if (is_text_fortune_file(entry.path())) files.push_back(entry.path());
@@ -68,7 +68,8 @@ DocumentSplit split_documents(const std::vector<std::string>& documents, double 
   GRAFT_INPUT_CHECK(valid_fraction > 0 && valid_fraction < 1,
                     "validation fraction must be in (0, 1), got " << valid_fraction);
   std::vector<size_t> order(documents.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
   std::mt19937_64 rng(seed);
   // Fisher-Yates by hand: std::shuffle's algorithm is implementation-defined,
   // and the split must be the same with any standard library.

@@ -11,7 +11,6 @@
 
 namespace graft {
 
-
 // Combines a seed with a counter (step, row, epoch, ...) into a new seed.
 inline uint64_t derive_seed(uint64_t seed, uint64_t counter) {
   return mix64(seed ^ mix64(counter + 0x632be59bd9b4e019ULL));

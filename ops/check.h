@@ -28,22 +28,22 @@ class InputError : public Error {
 
 // GRAFT_CHECK(cond, msg): throws graft::Error with msg (a stream expression,
 // e.g. "got " << n) and the failed condition's location.
-#define GRAFT_CHECK(cond, msg)                                             \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::ostringstream graft_check_stream_;                              \
-      graft_check_stream_ << msg;                                          \
+#define GRAFT_CHECK(cond, msg)                                                   \
+  do {                                                                           \
+    if (!(cond)) {                                                               \
+      std::ostringstream graft_check_stream_;                                    \
+      graft_check_stream_ << msg;                                                \
       ::graft::fail_check(#cond, graft_check_stream_.str(), __FILE__, __LINE__); \
-    }                                                                      \
+    }                                                                            \
   } while (0)
 
 // GRAFT_INPUT_CHECK: like GRAFT_CHECK but the fault is the caller's input,
 // so it throws InputError and says nothing about source locations.
-#define GRAFT_INPUT_CHECK(cond, msg)                   \
-  do {                                                 \
-    if (!(cond)) {                                     \
-      std::ostringstream graft_check_stream_;          \
-      graft_check_stream_ << msg;                      \
+#define GRAFT_INPUT_CHECK(cond, msg)                        \
+  do {                                                      \
+    if (!(cond)) {                                          \
+      std::ostringstream graft_check_stream_;               \
+      graft_check_stream_ << msg;                           \
       throw ::graft::InputError(graft_check_stream_.str()); \
-    }                                                  \
+    }                                                       \
   } while (0)

@@ -20,7 +20,9 @@ const char* dtype_name(DType dtype);
 const char* device_name(Device device);
 DType parse_dtype(const std::string& name);  // "f32", "bf16", "i32", "f64"
 
-inline bool is_floating(DType dtype) { return dtype != DType::i32; }
+inline bool is_floating(DType dtype) {
+  return dtype != DType::i32;
+}
 
 // Brain float: the top 16 bits of an IEEE float32.
 struct bf16 {
@@ -48,12 +50,20 @@ inline bf16 float_to_bf16(float value) {
 template <class T>
 constexpr DType dtype_of();
 template <>
-constexpr DType dtype_of<float>() { return DType::f32; }
+constexpr DType dtype_of<float>() {
+  return DType::f32;
+}
 template <>
-constexpr DType dtype_of<double>() { return DType::f64; }
+constexpr DType dtype_of<double>() {
+  return DType::f64;
+}
 template <>
-constexpr DType dtype_of<int32_t>() { return DType::i32; }
+constexpr DType dtype_of<int32_t>() {
+  return DType::i32;
+}
 template <>
-constexpr DType dtype_of<bf16>() { return DType::bf16; }
+constexpr DType dtype_of<bf16>() {
+  return DType::bf16;
+}
 
 }  // namespace graft

@@ -7,9 +7,12 @@ namespace graft {
 namespace {
 double& slot(FlopsCounts& counts, FlopsKind kind) {
   switch (kind) {
-    case FlopsKind::matmul: return counts.matmul;
-    case FlopsKind::attention: return counts.attention;
-    case FlopsKind::other: return counts.other;
+    case FlopsKind::matmul:
+      return counts.matmul;
+    case FlopsKind::attention:
+      return counts.attention;
+    case FlopsKind::other:
+      return counts.other;
   }
   return counts.other;
 }

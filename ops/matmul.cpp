@@ -10,9 +10,8 @@ namespace graft {
 namespace {
 
 MatmulShape resolve_shape(const Tensor& a, const Tensor& b, const MatmulOptions& o, Shape& out) {
-  GRAFT_CHECK(a.ndim() >= 1 && b.ndim() == 2,
-              "matmul: a must be at least 1-D and b 2-D, got " << a.describe() << " and "
-                                                               << b.describe());
+  GRAFT_CHECK(a.ndim() >= 1 && b.ndim() == 2, "matmul: a must be at least 1-D and b 2-D, got "
+                                                  << a.describe() << " and " << b.describe());
   MatmulShape s;
   s.transpose_a = o.transpose_a;
   s.transpose_b = o.transpose_b;
@@ -28,8 +27,8 @@ MatmulShape resolve_shape(const Tensor& a, const Tensor& b, const MatmulOptions&
   }
   const int64_t kb = o.transpose_b ? b.dim(1) : b.dim(0);
   s.n = o.transpose_b ? b.dim(0) : b.dim(1);
-  GRAFT_CHECK(kb == s.k, "matmul: inner dimensions differ: a " << a.describe() << ", b "
-                                                              << b.describe());
+  GRAFT_CHECK(kb == s.k,
+              "matmul: inner dimensions differ: a " << a.describe() << ", b " << b.describe());
   out.push_back(s.n);
   return s;
 }

@@ -4,8 +4,8 @@ namespace graft {
 
 void check_float_arg(const char* op, const char* name, const Tensor& t, const Tensor& like) {
   GRAFT_CHECK(t.defined(), op << ": " << name << " is undefined");
-  GRAFT_CHECK(is_floating(t.dtype()), op << ": " << name << " must be floating, got "
-                                         << t.describe());
+  GRAFT_CHECK(is_floating(t.dtype()),
+              op << ": " << name << " must be floating, got " << t.describe());
   if (like.defined()) {
     GRAFT_CHECK(t.dtype() == like.dtype() && t.device() == like.device(),
                 op << ": " << name << " is " << t.describe() << " but expected "

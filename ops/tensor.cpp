@@ -1,7 +1,7 @@
 #include "ops/tensor.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -26,7 +26,8 @@ int64_t shape_numel(const Shape& shape) {
 std::string shape_string(const Shape& shape) {
   std::ostringstream out;
   out << "[";
-  for (size_t i = 0; i < shape.size(); ++i) out << (i ? ", " : "") << shape[i];
+  for (size_t i = 0; i < shape.size(); ++i)
+    out << (i ? ", " : "") << shape[i];
   out << "]";
   return out.str();
 }
@@ -39,15 +40,17 @@ Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
   if (data_ == nullptr) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes");
 }
 
-Storage::~Storage() { std::free(data_); }
+Storage::~Storage() {
+  std::free(data_);
+}
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   Tensor t;
   t.impl_ = std::make_shared<TensorImpl>();
   t.impl_->shape = shape;
   t.impl_->dtype = dtype;
-  t.impl_->storage =
-      std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype), device);
+  t.impl_->storage = std::make_shared<Storage>(
+      static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype), device);
   return t;
 }
 
@@ -63,7 +66,9 @@ Tensor Tensor::full(const Shape& shape, double value, DType dtype) {
   return t;
 }
 
-Tensor Tensor::scalar(double value, DType dtype) { return full({}, value, dtype); }
+Tensor Tensor::scalar(double value, DType dtype) {
+  return full({}, value, dtype);
+}
 
 template <class T>
 Tensor Tensor::from_vector(const std::vector<T>& values, const Shape& shape) {
@@ -86,7 +91,9 @@ int64_t Tensor::dim(int axis) const {
   return impl_->shape[a];
 }
 
-int64_t Tensor::numel() const { return shape_numel(shape()); }
+int64_t Tensor::numel() const {
+  return shape_numel(shape());
+}
 
 DType Tensor::dtype() const {
   GRAFT_CHECK(defined(), "dtype of an undefined tensor");
@@ -119,15 +126,21 @@ std::vector<T> Tensor::to_vector() const {
 double Tensor::item() const {
   GRAFT_CHECK(numel() == 1, "item() of " << describe() << ", which is not one element");
   switch (dtype()) {
-    case DType::f32: return *data<float>();
-    case DType::f64: return *data<double>();
-    case DType::i32: return *data<int32_t>();
-    case DType::bf16: return bf16_to_float(*data<bf16>());
+    case DType::f32:
+      return *data<float>();
+    case DType::f64:
+      return *data<double>();
+    case DType::i32:
+      return *data<int32_t>();
+    case DType::bf16:
+      return bf16_to_float(*data<bf16>());
   }
   return 0;
 }
 
-bool Tensor::requires_grad() const { return defined() && impl_->requires_grad; }
+bool Tensor::requires_grad() const {
+  return defined() && impl_->requires_grad;
+}
 
 Tensor& Tensor::set_requires_grad(bool value) {
   GRAFT_CHECK(defined(), "requires_grad on an undefined tensor");
@@ -136,7 +149,9 @@ Tensor& Tensor::set_requires_grad(bool value) {
   return *this;
 }
 
-Tensor Tensor::grad() const { return defined() ? impl_->grad : Tensor(); }
+Tensor Tensor::grad() const {
+  return defined() ? impl_->grad : Tensor();
+}
 
 void Tensor::set_grad(const Tensor& grad) const {
   GRAFT_CHECK(defined(), "set_grad on an undefined tensor");
@@ -192,19 +207,31 @@ double load_as_double(const Tensor& t, int64_t i) {
 }
 double load(const Tensor& t, int64_t i) {
   switch (t.dtype()) {
-    case DType::f32: return load_as_double<float>(t, i);
-    case DType::f64: return load_as_double<double>(t, i);
-    case DType::i32: return load_as_double<int32_t>(t, i);
-    case DType::bf16: return bf16_to_float(t.data<bf16>()[i]);
+    case DType::f32:
+      return load_as_double<float>(t, i);
+    case DType::f64:
+      return load_as_double<double>(t, i);
+    case DType::i32:
+      return load_as_double<int32_t>(t, i);
+    case DType::bf16:
+      return bf16_to_float(t.data<bf16>()[i]);
   }
   return 0;
 }
 void store(const Tensor& t, int64_t i, double v) {
   switch (t.dtype()) {
-    case DType::f32: t.data<float>()[i] = static_cast<float>(v); break;
-    case DType::f64: t.data<double>()[i] = v; break;
-    case DType::i32: t.data<int32_t>()[i] = static_cast<int32_t>(std::lround(v)); break;
-    case DType::bf16: t.data<bf16>()[i] = float_to_bf16(static_cast<float>(v)); break;
+    case DType::f32:
+      t.data<float>()[i] = static_cast<float>(v);
+      break;
+    case DType::f64:
+      t.data<double>()[i] = v;
+      break;
+    case DType::i32:
+      t.data<int32_t>()[i] = static_cast<int32_t>(std::lround(v));
+      break;
+    case DType::bf16:
+      t.data<bf16>()[i] = float_to_bf16(static_cast<float>(v));
+      break;
   }
 }
 }  // namespace
@@ -213,7 +240,8 @@ Tensor Tensor::to(DType target) const {
   if (target == dtype()) return clone();
   Tensor out = empty(shape(), target, device());
   const int64_t n = numel();
-  for (int64_t i = 0; i < n; ++i) store(out, i, load(*this, i));
+  for (int64_t i = 0; i < n; ++i)
+    store(out, i, load(*this, i));
   return out;
 }
 
@@ -226,10 +254,18 @@ void Tensor::copy_from(const Tensor& other) const {
 void Tensor::fill(double value) const {
   const int64_t n = numel();
   switch (dtype()) {
-    case DType::f32: std::fill_n(data<float>(), n, static_cast<float>(value)); break;
-    case DType::f64: std::fill_n(data<double>(), n, value); break;
-    case DType::i32: std::fill_n(data<int32_t>(), n, static_cast<int32_t>(value)); break;
-    case DType::bf16: std::fill_n(data<bf16>(), n, float_to_bf16(static_cast<float>(value))); break;
+    case DType::f32:
+      std::fill_n(data<float>(), n, static_cast<float>(value));
+      break;
+    case DType::f64:
+      std::fill_n(data<double>(), n, value);
+      break;
+    case DType::i32:
+      std::fill_n(data<int32_t>(), n, static_cast<int32_t>(value));
+      break;
+    case DType::bf16:
+      std::fill_n(data<bf16>(), n, float_to_bf16(static_cast<float>(value)));
+      break;
   }
 }
 

@@ -82,8 +82,8 @@ class Tensor {
   Tensor reshape(const Shape& shape) const;
   // Same storage, no autograd history, requires_grad false.
   Tensor detach() const;
-  Tensor clone() const;           // deep copy, no autograd history
-  Tensor to(DType dtype) const;   // converted copy, no autograd history
+  Tensor clone() const;                       // deep copy, no autograd history
+  Tensor to(DType dtype) const;               // converted copy, no autograd history
   void copy_from(const Tensor& other) const;  // same shape and dtype
   void fill(double value) const;
 

@@ -6,7 +6,8 @@ namespace graft {
 
 namespace {
 void check_cpu_float(const Tensor& t, const char* what) {
-  GRAFT_CHECK(t.defined() && t.device() == Device::cpu && (t.dtype() == DType::f32 || t.dtype() == DType::f64),
+  GRAFT_CHECK(t.defined() && t.device() == Device::cpu &&
+                  (t.dtype() == DType::f32 || t.dtype() == DType::f64),
               what << " needs a CPU f32/f64 tensor, got " << t.describe());
 }
 void check_pair(const Tensor& dst, const Tensor& src, const char* what) {
@@ -16,7 +17,9 @@ void check_pair(const Tensor& dst, const Tensor& src, const char* what) {
 }
 }  // namespace
 
-void add_into(const Tensor& dst, const Tensor& src) { axpy_into(dst, 1.0, src); }
+void add_into(const Tensor& dst, const Tensor& src) {
+  axpy_into(dst, 1.0, src);
+}
 
 void axpy_into(const Tensor& dst, double alpha, const Tensor& src) {
   check_pair(dst, src, "axpy_into");
@@ -28,7 +31,9 @@ void scale_into(const Tensor& dst, double alpha) {
   cpu::scale(dst, alpha);
 }
 
-double sum_of_squares(const Tensor& t) { return dot(t, t); }
+double sum_of_squares(const Tensor& t) {
+  return dot(t, t);
+}
 
 double dot(const Tensor& a, const Tensor& b) {
   check_pair(a, b, "dot");

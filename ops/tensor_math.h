@@ -7,9 +7,9 @@
 
 namespace graft {
 
-void add_into(const Tensor& dst, const Tensor& src);                  // dst += src
+void add_into(const Tensor& dst, const Tensor& src);                 // dst += src
 void axpy_into(const Tensor& dst, double alpha, const Tensor& src);  // dst += alpha * src
-void scale_into(const Tensor& dst, double alpha);                     // dst *= alpha
+void scale_into(const Tensor& dst, double alpha);                    // dst *= alpha
 double sum_of_squares(const Tensor& t);                              // in double
 double dot(const Tensor& a, const Tensor& b);                        // in double
 bool all_finite(const Tensor& t);

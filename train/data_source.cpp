@@ -11,11 +11,11 @@ namespace graft {
 
 TrainingData make_training_data(const DataConfig& data, const TrainingConfig& training) {
   if (data.source == "store") {
-    GRAFT_INPUT_CHECK(data.objective != "rtd" && data.objective != "spactor" &&
-                          data.objective != "tlm",
-                      "data.objective = \"" << data.objective
-                                              << "\" is built by the recipe runner: run it "
-                                                 "with graft recipe run (recipes/README.md)");
+    GRAFT_INPUT_CHECK(
+        data.objective != "rtd" && data.objective != "spactor" && data.objective != "tlm",
+        "data.objective = \"" << data.objective
+                              << "\" is built by the recipe runner: run it "
+                                 "with graft recipe run (recipes/README.md)");
     return make_store_training_data(data, training);
   }
   GRAFT_INPUT_CHECK(data.source == "fortunes" && data.objective == "clm",
@@ -55,11 +55,11 @@ std::unique_ptr<Task> make_task(const DataConfig& data, const ModelConfig& model
     return std::make_unique<TokenPredictionTask>(TokenPredictionTask::Head::mlm);
   }
   if (data.objective == "classification") return std::make_unique<ClassificationTask>();
-  GRAFT_INPUT_CHECK(data.objective == "clm" || data.objective == "span_corruption" ||
-                        data.objective == "seq2seq",
-                    "data.objective = \"" << data.objective
-                                            << "\" is built by the recipe runner (graft recipe "
-                                               "run, recipes/README.md)");
+  GRAFT_INPUT_CHECK(
+      data.objective == "clm" || data.objective == "span_corruption" || data.objective == "seq2seq",
+      "data.objective = \"" << data.objective
+                            << "\" is built by the recipe runner (graft recipe "
+                               "run, recipes/README.md)");
   return std::make_unique<TokenPredictionTask>(TokenPredictionTask::Head::lm);
 }
 

@@ -21,6 +21,9 @@ struct TrainingData {
   MicroBatchSource train;
   std::vector<Batch> valid;  // training.eval_batches batches (fewer if the split is small)
   std::string description;   // one line for logs
+  // The serialized SentencePiece model the batches were tokenized with, saved
+  // in every checkpoint; empty for byte-level tokens (nothing to save).
+  std::string tokenizer;
 };
 
 TrainingData make_training_data(const DataConfig& data, const TrainingConfig& training);

@@ -18,18 +18,21 @@ DecayKind parse_decay_kind(const std::string& name) {
 
 const char* decay_kind_name(DecayKind kind) {
   switch (kind) {
-    case DecayKind::cosine: return "cosine";
-    case DecayKind::linear: return "linear";
-    case DecayKind::inverse_sqrt: return "inverse_sqrt";
-    case DecayKind::constant: return "constant";
+    case DecayKind::cosine:
+      return "cosine";
+    case DecayKind::linear:
+      return "linear";
+    case DecayKind::inverse_sqrt:
+      return "inverse_sqrt";
+    case DecayKind::constant:
+      return "constant";
   }
   return "?";
 }
 
 void LrSchedule::validate() const {
   GRAFT_INPUT_CHECK(peak_lr > 0, "lr must be positive, got " << peak_lr);
-  GRAFT_INPUT_CHECK(min_lr >= 0 && min_lr <= peak_lr,
-                    "min_lr must be in [0, lr], got " << min_lr);
+  GRAFT_INPUT_CHECK(min_lr >= 0 && min_lr <= peak_lr, "min_lr must be in [0, lr], got " << min_lr);
   GRAFT_INPUT_CHECK(warmup_steps >= 0, "warmup_steps must be >= 0, got " << warmup_steps);
   GRAFT_INPUT_CHECK(total_steps >= 1, "total steps must be >= 1, got " << total_steps);
 }

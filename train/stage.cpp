@@ -62,10 +62,10 @@ StageRun run_stage(const StageConfig& config, const std::string& source,
   // The layout actually run, whatever the file said (the command line wins).
   s.config.distributed.tp = grid.tp_size;
   s.config.distributed.dp = grid.dp_size;
-  GRAFT_INPUT_CHECK(config.training.batch_size % grid.dp_size == 0,
-                    source << ": training.batch_size = " << config.training.batch_size
-                           << " (the global micro-batch) is not divisible by dp = "
-                           << grid.dp_size);
+  GRAFT_INPUT_CHECK(
+      config.training.batch_size % grid.dp_size == 0,
+      source << ": training.batch_size = " << config.training.batch_size
+             << " (the global micro-batch) is not divisible by dp = " << grid.dp_size);
   if (options.initial_model) {
     s.model = options.initial_model(config.model, static_cast<uint64_t>(config.training.seed));
     GRAFT_CHECK(s.model, "the initial_model hook returned no model");
@@ -159,8 +159,7 @@ StageRun run_stage(const StageConfig& config, const std::string& source,
                static_cast<long long>(config.training.steps)));
     s.final_checkpoint = resumed->source;
   }
-  say(info, run,
-      "run folder: " + config.run.dir + " (config.toml, metrics.jsonl, train.log)");
+  say(info, run, "run folder: " + config.run.dir + " (config.toml, metrics.jsonl, train.log)");
   say(info, run, "data: " + s.data.description);
   const Parameters& params = s.model->parameters();
   say(info, run,
@@ -203,6 +202,7 @@ StageRun run_stage(const StageConfig& config, const std::string& source,
   loop.eval_at_start = !resumed;
   StageCheckpointer checkpointer(checkpoints, config, stage_config_to_string(config), carried,
                                  [&run](const std::string& line) { run.log(line); });
+  checkpointer.tokenizer = s.data.tokenizer;
   resumed.reset();  // its tensors are in the model now
   loop.after_step = [&](Trainer& trainer, const StepResult& r) {
     if (checkpointer.due(r.step) && checkpointer.save(trainer)) {

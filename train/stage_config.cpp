@@ -7,6 +7,7 @@
 
 #include "data/byte_tokenizer.h"
 #include "model/config_toml.h"
+#include "model/toml_reader.h"
 #include "ops/check.h"
 
 namespace graft {
@@ -16,134 +17,36 @@ namespace {
 // key path ("training.steps") -> the --set argument that wrote it.
 using Overrides = std::map<std::string, std::string>;
 
-const char* const kSections[] = {"model",     "optimizer", "training",   "data",
-                                 "run",       "checkpoint", "distributed"};
+const char* const kSections[] = {"model", "optimizer",  "training",   "data",
+                                 "run",   "checkpoint", "distributed"};
 
-const char* type_name(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::table:
-      return "a table";
-    default:
-      return "a date/time";
+// Reads [name] from root (absent: an empty section) as one TomlSection.
+const toml::table* section_table(const toml::table& root, const char* name,
+                                 const std::string& source, const Overrides& overrides) {
+  const TomlSection top(&root, "", source, &overrides);
+  const toml::node* node = top.get(name);
+  if (!node) return nullptr;
+  if (!node->is_table()) {
+    top.fail(name, std::string("expected a table ([") + name + "]), got " + toml_type_name(*node));
   }
+  return node->as_table();
 }
 
-// Where a key came from, for messages: "stage.toml:12" or
-// "stage.toml (--set training.steps=x)".
-std::string origin(const std::string& source, const Overrides& overrides, const std::string& path,
-                   const toml::node* node) {
-  if (auto it = overrides.find(path); it != overrides.end()) {
-    return source + " (" + it->second + ")";
-  }
-  std::ostringstream out;
-  out << source;
-  if (node && node->source().begin.line > 0) out << ":" << node->source().begin.line;
-  return out.str();
+TomlSection section(const toml::table& root, const char* name, const std::string& source,
+                    const Overrides& overrides) {
+  return TomlSection(section_table(root, name, source, overrides), name, source, &overrides);
 }
 
-class Section {
- public:
-  Section(const toml::table* table, std::string name, const std::string& source,
-          const Overrides& overrides)
-      : table_(table), name_(std::move(name)), source_(source), overrides_(overrides) {}
-
-  std::string path(std::string_view key) const { return name_ + "." + std::string(key); }
-  const toml::node* get(std::string_view key) const { return table_ ? table_->get(key) : nullptr; }
-
-  [[noreturn]] void fail(std::string_view key, const std::string& problem) const {
-    throw InputError(origin(source_, overrides_, path(key), get(key)) + ": " + path(key) + ": " +
-                     problem);
+void number_pair(const TomlSection& s, std::string_view key, double& first, double& second) {
+  const toml::node* node = s.get(key);
+  if (!node) return;
+  const toml::array* array = node->as_array();
+  if (!array || array->size() != 2 || !(*array)[0].is_number() || !(*array)[1].is_number()) {
+    s.fail(key, std::string("expected an array of two numbers, got ") + toml_type_name(*node));
   }
-
-  void check_keys(std::initializer_list<const char*> keys) const {
-    if (!table_) return;
-    for (const auto& [key, node] : *table_) {
-      bool known = false;
-      for (const char* k : keys)
-        known = known || key.str() == k;
-      if (known) continue;
-      std::ostringstream out;
-      out << origin(source_, overrides_, path(key.str()), &node) << ": unknown key "
-          << path(key.str()) << " (" << name_ << " keys: ";
-      bool first = true;
-      for (const char* k : keys) {
-        out << (first ? "" : ", ") << k;
-        first = false;
-      }
-      out << ")";
-      throw InputError(out.str());
-    }
-  }
-
-  void integer(std::string_view key, int64_t& out, int64_t minimum) const {
-    const toml::node* node = get(key);
-    if (!node) return;
-    if (!node->is_integer()) fail(key, std::string("expected an integer, got ") + type_name(*node));
-    out = node->as_integer()->get();
-    if (out < minimum)
-      fail(key, "must be >= " + std::to_string(minimum) + ", got " + std::to_string(out));
-  }
-
-  void number(std::string_view key, double& out) const {
-    const toml::node* node = get(key);
-    if (!node) return;
-    if (node->is_integer()) {
-      out = static_cast<double>(node->as_integer()->get());
-    } else if (node->is_floating_point()) {
-      out = node->as_floating_point()->get();
-    } else {
-      fail(key, std::string("expected a number, got ") + type_name(*node));
-    }
-  }
-
-  void string(std::string_view key, std::string& out) const {
-    const toml::node* node = get(key);
-    if (!node) return;
-    if (!node->is_string()) fail(key, std::string("expected a string, got ") + type_name(*node));
-    out = node->as_string()->get();
-  }
-
-  void string_array(std::string_view key, std::vector<std::string>& out) const {
-    const toml::node* node = get(key);
-    if (!node) return;
-    const toml::array* array = node->as_array();
-    if (!array) fail(key, std::string("expected an array of strings, got ") + type_name(*node));
-    out.clear();
-    for (const toml::node& item : *array) {
-      if (!item.is_string()) {
-        fail(key, std::string("expected an array of strings, found ") + type_name(item));
-      }
-      out.push_back(item.as_string()->get());
-    }
-  }
-
-  void number_pair(std::string_view key, double& first, double& second) const {
-    const toml::node* node = get(key);
-    if (!node) return;
-    const toml::array* array = node->as_array();
-    if (!array || array->size() != 2 || !(*array)[0].is_number() || !(*array)[1].is_number()) {
-      fail(key, std::string("expected an array of two numbers, got ") + type_name(*node));
-    }
-    first = (*array)[0].value<double>().value();
-    second = (*array)[1].value<double>().value();
-  }
-
- private:
-  const toml::table* table_;
-  std::string name_;
-  const std::string& source_;
-  const Overrides& overrides_;
-};
+  first = (*array)[0].value<double>().value();
+  second = (*array)[1].value<double>().value();
+}
 
 toml::table parse_toml(std::string_view text, const std::string& source) {
   try {
@@ -174,9 +77,10 @@ void apply_override(toml::table& root, const std::string& assignment, const std:
   bool known = false;
   for (const char* s : kSections)
     known = known || section == s;
-  GRAFT_INPUT_CHECK(known,
-                    where << ": unknown section '" << section
-                          << "' (sections: model, optimizer, training, data, run, checkpoint, distributed)");
+  GRAFT_INPUT_CHECK(
+      known,
+      where << ": unknown section '" << section
+            << "' (sections: model, optimizer, training, data, run, checkpoint, distributed)");
   if (!root.contains(section)) root.insert(section, toml::table{});
   toml::table* table = root.get_as<toml::table>(section);
   GRAFT_INPUT_CHECK(table, where << ": " << section << " is not a table in " << source);
@@ -193,7 +97,7 @@ void apply_override(toml::table& root, const std::string& assignment, const std:
   overrides[path] = "--set " + assignment;
 }
 
-void read_optimizer(const Section& s, OptimizerConfig& o) {
+void read_optimizer(const TomlSection& s, OptimizerConfig& o) {
   s.check_keys(
       {"lr", "min_lr", "betas", "eps", "weight_decay", "warmup_steps", "schedule", "clip_norm"});
   s.number("lr", o.lr);
@@ -204,7 +108,7 @@ void read_optimizer(const Section& s, OptimizerConfig& o) {
     s.fail("min_lr",
            "must be in [0, lr = " + std::to_string(o.lr) + "], got " + std::to_string(o.min_lr));
   }
-  s.number_pair("betas", o.beta1, o.beta2);
+  number_pair(s, "betas", o.beta1, o.beta2);
   if (!(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1)) {
     s.fail("betas", "each beta must be in [0, 1)");
   }
@@ -224,7 +128,7 @@ void read_optimizer(const Section& s, OptimizerConfig& o) {
   if (!(o.clip_norm >= 0)) s.fail("clip_norm", "must be >= 0 (0: no clipping)");
 }
 
-void read_training(const Section& s, TrainingConfig& t) {
+void read_training(const TomlSection& s, TrainingConfig& t) {
   s.check_keys({"steps", "batch_size", "grad_accum", "seq_len", "seed", "eval_interval",
                 "eval_batches", "log_interval", "freeze", "unfreeze_step", "max_nonfinite_steps"});
   s.integer("steps", t.steps, 1);
@@ -240,7 +144,7 @@ void read_training(const Section& s, TrainingConfig& t) {
   s.integer("max_nonfinite_steps", t.max_nonfinite_steps, 1);
 }
 
-void read_data(const Section& s, DataConfig& d) {
+void read_data(const TomlSection& s, DataConfig& d) {
   s.check_keys({"source", "objective", "dir", "train", "valid", "valid_fraction", "split_seed"});
   s.string("source", d.source);
   if (d.source != "fortunes" && d.source != "store") {
@@ -251,8 +155,8 @@ void read_data(const Section& s, DataConfig& d) {
     s.fail("objective", "data.source = \"fortunes\" trains objective clm only, got '" +
                             d.objective + "' (use data.source = \"store\")");
   }
-  static const char* const kObjectives[] = {"clm", "mlm", "span_corruption", "classification",
-                                            "seq2seq", "rtd", "spactor", "tlm"};
+  static const char* const kObjectives[] = {"clm",     "mlm", "span_corruption", "classification",
+                                            "seq2seq", "rtd", "spactor",         "tlm"};
   bool known = false;
   for (const char* o : kObjectives)
     known = known || d.objective == o;
@@ -273,46 +177,36 @@ void read_data(const Section& s, DataConfig& d) {
   s.integer("split_seed", d.split_seed, 0);
 }
 
-void read_run(const Section& s, RunConfig& r) {
+void read_run(const TomlSection& s, RunConfig& r) {
   s.check_keys({"dir"});
   s.string("dir", r.dir);
   if (r.dir.empty()) s.fail("dir", "must not be empty");
 }
 
-void read_distributed(const Section& s, DistributedConfig& d) {
+void read_distributed(const TomlSection& s, DistributedConfig& d) {
   s.check_keys({"tp", "dp", "timeout"});
   s.integer("tp", d.tp, 1);
   s.integer("dp", d.dp, 0);
   s.number("timeout", d.timeout);
 }
 
-void read_checkpoint(const Section& s, CheckpointConfig& c) {
+void read_checkpoint(const TomlSection& s, CheckpointConfig& c) {
   s.check_keys({"interval", "keep_last"});
   s.integer("interval", c.interval, 0);
   s.integer("keep_last", c.keep_last, 0);
 }
 
-const toml::table* section_table(const toml::table& root, const char* name,
-                                 const std::string& source, const Overrides& overrides) {
-  const toml::node* node = root.get(name);
-  if (!node) return nullptr;
-  if (!node->is_table()) {
-    throw InputError(origin(source, overrides, name, node) + ": " + name + ": expected a table ([" +
-                     name + "]), got " + type_name(*node));
-  }
-  return node->as_table();
-}
-
 StageConfig stage_config_from_table(const toml::table& root, const std::string& source,
                                     const Overrides& overrides) {
+  const TomlSection top(&root, "", source, &overrides);
   for (const auto& [key, node] : root) {
     bool known = false;
     for (const char* s : kSections)
       known = known || key.str() == s;
     if (!known) {
-      throw InputError(origin(source, overrides, std::string(key.str()), &node) +
-                       ": unknown section or key '" + std::string(key.str()) +
-                       "' (sections: model, optimizer, training, data, run, checkpoint, distributed)");
+      throw InputError(
+          top.where(key.str()) + ": unknown section or key '" + std::string(key.str()) +
+          "' (sections: model, optimizer, training, data, run, checkpoint, distributed)");
     }
   }
   StageConfig c;
@@ -321,13 +215,11 @@ StageConfig stage_config_from_table(const toml::table& root, const std::string& 
   // model.dtype is the stage's, not the architecture's: read it here and hand
   // the model reader the rest.
   toml::table architecture = *model;
-  if (const toml::node* dtype = model->get("dtype")) {
-    const std::string where = origin(source, overrides, "model.dtype", dtype) + ": model.dtype: ";
-    GRAFT_INPUT_CHECK(dtype->is_string(), where << "expected a string, got " << type_name(*dtype));
-    const std::string name = dtype->as_string()->get();
-    GRAFT_INPUT_CHECK(name == "f32" || name == "f64",
-                      where << "must be \"f32\" or \"f64\", got \"" << name << "\"");
-    c.model_dtype = parse_dtype(name);
+  const TomlSection model_section(model, "model", source, &overrides);
+  if (const std::optional<std::string> name = model_section.string("dtype")) {
+    if (*name != "f32" && *name != "f64")
+      model_section.fail("dtype", "must be \"f32\" or \"f64\", got \"" + *name + "\"");
+    c.model_dtype = parse_dtype(*name);
     architecture.erase("dtype");
   }
   model = &architecture;
@@ -343,21 +235,12 @@ StageConfig stage_config_from_table(const toml::table& root, const std::string& 
     }
     throw InputError(message);
   }
-  read_optimizer(
-      Section(section_table(root, "optimizer", source, overrides), "optimizer", source, overrides),
-      c.optimizer);
-  read_training(
-      Section(section_table(root, "training", source, overrides), "training", source, overrides),
-      c.training);
-  read_data(Section(section_table(root, "data", source, overrides), "data", source, overrides),
-            c.data);
-  read_run(Section(section_table(root, "run", source, overrides), "run", source, overrides), c.run);
-  read_distributed(Section(section_table(root, "distributed", source, overrides), "distributed",
-                           source, overrides),
-                   c.distributed);
-  read_checkpoint(Section(section_table(root, "checkpoint", source, overrides), "checkpoint",
-                          source, overrides),
-                  c.checkpoint);
+  read_optimizer(section(root, "optimizer", source, overrides), c.optimizer);
+  read_training(section(root, "training", source, overrides), c.training);
+  read_data(section(root, "data", source, overrides), c.data);
+  read_run(section(root, "run", source, overrides), c.run);
+  read_distributed(section(root, "distributed", source, overrides), c.distributed);
+  read_checkpoint(section(root, "checkpoint", source, overrides), c.checkpoint);
   validate_stage_config(c, source);
   return c;
 }

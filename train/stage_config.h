@@ -94,7 +94,7 @@ struct CheckpointConfig {
 // world size comes from mpirun or srun and must equal tp × dp.
 struct DistributedConfig {
   int64_t tp = 1;
-  int64_t dp = 0;         // 0: world size / tp
+  int64_t dp = 0;        // 0: world size / tp
   double timeout = 300;  // seconds a collective may block before the job aborts
 };
 

@@ -48,6 +48,7 @@ struct Built {
   StoreBatch batch;
   int64_t samples = 0;
   int64_t steps_per_epoch = 0;
+  std::string tokenizer;  // the store's serialized tokenizer, for checkpoints
 };
 
 Built build(const DataConfig& data, const TrainingConfig& training, const std::string& path,
@@ -64,6 +65,7 @@ Built build(const DataConfig& data, const TrainingConfig& training, const std::s
   const int64_t seq_len = training.seq_len;
   const Vocab vocab(store->vocab_size);
   Built out;
+  out.tokenizer = store->tokenizer().serialized();
   try {
     if (text) {
       int64_t length = seq_len;
@@ -145,6 +147,7 @@ TrainingData make_store_training_data(const DataConfig& data, const TrainingConf
                 static_cast<long long>(train.steps_per_epoch), out.valid.size(),
                 static_cast<long long>(training.batch_size), data.valid.c_str());
   out.description = line;
+  out.tokenizer = train.tokenizer;
   return out;
 }
 

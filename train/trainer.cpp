@@ -245,8 +245,8 @@ EvalResult Trainer::evaluate(const std::vector<Batch>& batches) const {
   }
   if (grid.dp_size > 1) {
     Tensor sums = Tensor::from_vector(
-        std::vector<double>{loss_sum, static_cast<double>(e.count),
-                            static_cast<double>(e.correct), static_cast<double>(e.text_bytes)},
+        std::vector<double>{loss_sum, static_cast<double>(e.count), static_cast<double>(e.correct),
+                            static_cast<double>(e.text_bytes)},
         {4});
     grid.dp->all_reduce(sums);
     const double* v = sums.data<double>();

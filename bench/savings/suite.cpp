@@ -4,12 +4,14 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include <toml++/toml.h>
 
 #include "bench/savings/plot.h"
+#include "model/toml_reader.h"
 #include "ops/check.h"
 
 namespace graft::savings {
@@ -20,50 +22,6 @@ namespace {
 
 std::string where(const std::string& source, const toml::node& node) {
   return source + ":" + std::to_string(node.source().begin.line);
-}
-
-void check_keys(const toml::table& table, const std::set<std::string>& allowed,
-                const std::string& source, const std::string& section) {
-  for (const auto& [key, node] : table) {
-    GRAFT_INPUT_CHECK(allowed.count(std::string(key.str())),
-                      where(source, node) << ": unknown key " << section << "." << key.str());
-  }
-}
-
-std::string get_string(const toml::table& t, const char* key, const std::string& fallback,
-                       const std::string& source, const std::string& section) {
-  const toml::node* node = t.get(key);
-  if (!node) return fallback;
-  const auto v = node->value<std::string>();
-  GRAFT_INPUT_CHECK(v, where(source, *node)
-                           << ": " << section << "." << key << " must be a string");
-  return *v;
-}
-
-int64_t get_int(const toml::table& t, const char* key, int64_t fallback, const std::string& source,
-                const std::string& section) {
-  const toml::node* node = t.get(key);
-  if (!node) return fallback;
-  GRAFT_INPUT_CHECK(node->is_integer(),
-                    where(source, *node) << ": " << section << "." << key << " must be an integer");
-  return *node->value<int64_t>();
-}
-
-std::vector<std::string> get_strings(const toml::table& t, const char* key,
-                                     const std::string& source, const std::string& section) {
-  const toml::node* node = t.get(key);
-  if (!node) return {};
-  const toml::array* a = node->as_array();
-  GRAFT_INPUT_CHECK(a, where(source, *node)
-                           << ": " << section << "." << key << " must be an array of strings");
-  std::vector<std::string> out;
-  for (const toml::node& item : *a) {
-    const auto v = item.value<std::string>();
-    GRAFT_INPUT_CHECK(v, where(source, item)
-                             << ": " << section << "." << key << " must be an array of strings");
-    out.push_back(*v);
-  }
-  return out;
 }
 
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
@@ -118,28 +76,29 @@ Suite suite_from_toml_text(const std::string& text, const std::string& source) {
     throw InputError(source + ":" + std::to_string(e.source().begin.line) + ": " +
                      std::string(e.description()));
   }
-  check_keys(root, {"suite", "scale", "comparison"}, source, "");
+  TomlSection(&root, "", source).check_keys({"suite", "scale", "comparison"}, "top-level");
   Suite suite;
   suite.path = source;
   suite.name = fs::path(source).stem().string();
-  if (const toml::table* s = root["suite"].as_table()) {
-    check_keys(*s, {"name", "description", "recipe_path", "seeds", "first_seed"}, source, "suite");
-    suite.name = get_string(*s, "name", suite.name, source, "suite");
-    suite.description = get_string(*s, "description", "", source, "suite");
-    suite.recipe_path = get_string(*s, "recipe_path", suite.recipe_path, source, "suite");
-    suite.seeds = get_int(*s, "seeds", 1, source, "suite");
-    suite.first_seed = get_int(*s, "first_seed", 0, source, "suite");
-    GRAFT_INPUT_CHECK(suite.seeds >= 1, source << ": suite.seeds must be >= 1");
+  if (const toml::table* t = root["suite"].as_table()) {
+    const TomlSection s(t, "suite", source);
+    s.check_keys({"name", "description", "recipe_path", "seeds", "first_seed"});
+    s.string("name", suite.name);
+    s.string("description", suite.description);
+    s.string("recipe_path", suite.recipe_path);
+    s.integer("seeds", suite.seeds, 1);
+    s.integer("first_seed", suite.first_seed);
   }
   if (const toml::table* scales = root["scale"].as_table()) {
     for (const auto& [key, node] : *scales) {
       const std::string name(key.str());
       const toml::table* t = node.as_table();
       GRAFT_INPUT_CHECK(t, where(source, node) << ": scale." << name << " must be a table");
-      check_keys(*t, {"set", "seeds"}, source, "scale." + name);
+      const TomlSection s(t, "scale." + name, source);
+      s.check_keys({"set", "seeds"});
       ScaleSettings settings;
-      settings.overrides = get_strings(*t, "set", source, "scale." + name);
-      settings.seeds = get_int(*t, "seeds", 0, source, "scale." + name);
+      s.string_array("set", settings.overrides);
+      s.integer("seeds", settings.seeds);
       suite.scales[name] = settings;
     }
   }
@@ -148,36 +107,36 @@ Suite suite_from_toml_text(const std::string& text, const std::string& source) {
   for (const toml::node& node : *comparisons) {
     const toml::table* t = node.as_table();
     GRAFT_INPUT_CHECK(t, where(source, node) << ": [[comparison]] entries must be tables");
-    const std::string section = "comparison";
-    check_keys(
-        *t,
-        {"name", "recipe", "baseline", "metric", "target", "recipe_stages", "baseline_stages",
-         "reused_stages", "baseline_reused", "recipe_also", "baseline_also", "paper"},
-        source, section);
+    const TomlSection s(t, "comparison", source);
+    s.check_keys({"name", "recipe", "baseline", "metric", "target", "recipe_stages",
+                  "baseline_stages", "reused_stages", "baseline_reused", "recipe_also",
+                  "baseline_also", "paper"});
     ComparisonSpec c;
-    c.recipe = get_string(*t, "recipe", "", source, section);
-    c.baseline = get_string(*t, "baseline", "", source, section);
+    s.string("recipe", c.recipe);
+    s.string("baseline", c.baseline);
     GRAFT_INPUT_CHECK(!c.recipe.empty() && !c.baseline.empty(),
                       where(source, node) << ": a comparison needs recipe and baseline");
-    c.name = get_string(*t, "name", c.recipe, source, section);
-    c.metric = get_string(*t, "metric", "val_loss", source, section);
+    c.name = c.recipe;
+    s.string("name", c.name);
+    c.metric = "val_loss";
+    s.string("metric", c.metric);
     try {
       direction_of(c.metric);
     } catch (const InputError& e) {
       throw InputError(where(source, node) + ": comparison '" + c.name + "': " + e.what());
     }
-    if (const toml::node* target = t->get("target")) {
-      const auto v = target->value<double>();
-      GRAFT_INPUT_CHECK(v, where(source, *target) << ": comparison.target must be a number");
-      c.target = *v;
+    if (s.get("target")) {
+      double target = 0;
+      s.number("target", target);
+      c.target = target;
     }
-    c.recipe_stages = get_strings(*t, "recipe_stages", source, section);
-    c.baseline_stages = get_strings(*t, "baseline_stages", source, section);
-    c.reused_stages = get_strings(*t, "reused_stages", source, section);
-    c.baseline_reused = get_strings(*t, "baseline_reused", source, section);
-    c.recipe_also = get_strings(*t, "recipe_also", source, section);
-    c.baseline_also = get_strings(*t, "baseline_also", source, section);
-    c.paper = get_string(*t, "paper", "", source, section);
+    s.string_array("recipe_stages", c.recipe_stages);
+    s.string_array("baseline_stages", c.baseline_stages);
+    s.string_array("reused_stages", c.reused_stages);
+    s.string_array("baseline_reused", c.baseline_reused);
+    s.string_array("recipe_also", c.recipe_also);
+    s.string_array("baseline_also", c.baseline_also);
+    s.string("paper", c.paper);
     for (const ComparisonSpec& other : suite.comparisons)
       GRAFT_INPUT_CHECK(other.name != c.name, where(source, node)
                                                   << ": two comparisons named '" << c.name << "'");

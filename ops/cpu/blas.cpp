@@ -10,11 +10,13 @@ namespace graft::cpu {
 
 namespace {
 int narrow(int64_t v, const char* what) {
-  GRAFT_CHECK(v >= 0 && v <= std::numeric_limits<int>::max(), "GEMM " << what << " " << v
-                                                                    << " exceeds BLAS int range");
+  GRAFT_CHECK(v >= 0 && v <= std::numeric_limits<int>::max(),
+              "GEMM " << what << " " << v << " exceeds BLAS int range");
   return static_cast<int>(v);
 }
-CBLAS_TRANSPOSE flag(bool transpose) { return transpose ? CblasTrans : CblasNoTrans; }
+CBLAS_TRANSPOSE flag(bool transpose) {
+  return transpose ? CblasTrans : CblasNoTrans;
+}
 }  // namespace
 
 template <>
@@ -33,6 +35,8 @@ void gemm<double>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alph
               alpha, a, narrow(lda, "lda"), b, narrow(ldb, "ldb"), beta, c, narrow(ldc, "ldc"));
 }
 
-const char* blas_name() { return GRAFT_BLAS_NAME; }
+const char* blas_name() {
+  return GRAFT_BLAS_NAME;
+}
 
 }  // namespace graft::cpu

@@ -18,11 +18,13 @@ void bias_gelu_epilogue(T* pre, T* out, const T* bias, int64_t m, int64_t n, boo
     T* o = out + i * n;
     if (bias != nullptr) {
 #pragma omp simd
-      for (int64_t j = 0; j < n; ++j) p[j] += bias[j];
+      for (int64_t j = 0; j < n; ++j)
+        p[j] += bias[j];
     }
     if (gelu) {
 #pragma omp simd
-      for (int64_t j = 0; j < n; ++j) o[j] = gelu_value(p[j]);
+      for (int64_t j = 0; j < n; ++j)
+        o[j] = gelu_value(p[j]);
     }
   }
 }
@@ -55,7 +57,8 @@ void backward_typed(const MatmulShape& s, const Tensor& a, const Tensor& b, cons
     const T* p = pre.data<T>();
     T* d = dpre_tensor.data<T>();
 #pragma omp parallel for simd schedule(static) if (m * n > kParallelElements)
-    for (int64_t i = 0; i < m * n; ++i) d[i] = g[i] * gelu_derivative(p[i]);
+    for (int64_t i = 0; i < m * n; ++i)
+      d[i] = g[i] * gelu_derivative(p[i]);
   }
   const T* dpre = dpre_tensor.data<T>();
   const T* a_ptr = a.data<T>();
@@ -66,12 +69,11 @@ void backward_typed(const MatmulShape& s, const Tensor& a, const Tensor& b, cons
     const T beta = da->accumulate ? T(1) : T(0);
     if (!s.transpose_a) {
       // dA[m,k] = dC[m,n] @ op(B)^T
-      gemm<T>(false, !s.transpose_b, m, k, n, T(1), dpre, n, b_ptr, ldb, beta,
-              da->grad.data<T>(), k);
+      gemm<T>(false, !s.transpose_b, m, k, n, T(1), dpre, n, b_ptr, ldb, beta, da->grad.data<T>(),
+              k);
     } else {
       // A is [k,m]: dA = op(B) @ dC^T
-      gemm<T>(s.transpose_b, true, k, m, n, T(1), b_ptr, ldb, dpre, n, beta, da->grad.data<T>(),
-              m);
+      gemm<T>(s.transpose_b, true, k, m, n, T(1), b_ptr, ldb, dpre, n, beta, da->grad.data<T>(), m);
     }
   }
   if (db != nullptr) {
@@ -92,9 +94,8 @@ void backward_typed(const MatmulShape& s, const Tensor& a, const Tensor& b, cons
 
 void matmul_forward(const MatmulShape& s, const Tensor& a, const Tensor& b, const Tensor& bias,
                     bool gelu, const Tensor& pre, const Tensor& out) {
-  dispatch_float(a.dtype(), "matmul", [&](auto zero) {
-    forward_typed<decltype(zero)>(s, a, b, bias, gelu, pre, out);
-  });
+  dispatch_float(a.dtype(), "matmul",
+                 [&](auto zero) { forward_typed<decltype(zero)>(s, a, b, bias, gelu, pre, out); });
 }
 
 void matmul_backward(const MatmulShape& s, const Tensor& a, const Tensor& b, const Tensor& pre,

@@ -44,13 +44,15 @@ void sum_rows(const T* x, int64_t rows, int64_t cols, T* out, bool accumulate) {
     for (int64_t r = b * kRowBlock; r < end; ++r) {
       const T* row = x + r * cols;
 #pragma omp simd
-      for (int64_t j = 0; j < cols; ++j) p[j] += row[j];
+      for (int64_t j = 0; j < cols; ++j)
+        p[j] += row[j];
     }
   }
 #pragma omp parallel for schedule(static) if (blocks * cols > kParallelElements)
   for (int64_t j = 0; j < cols; ++j) {
     T s = accumulate ? out[j] : T(0);
-    for (int64_t b = 0; b < blocks; ++b) s += partial[b * cols + j];
+    for (int64_t b = 0; b < blocks; ++b)
+      s += partial[b * cols + j];
     out[j] = s;
   }
 }

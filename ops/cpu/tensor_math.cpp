@@ -11,13 +11,15 @@ namespace {
 template <class T>
 void axpy_typed(T* dst, T alpha, const T* src, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n > kParallelElements)
-  for (int64_t i = 0; i < n; ++i) dst[i] += alpha * src[i];
+  for (int64_t i = 0; i < n; ++i)
+    dst[i] += alpha * src[i];
 }
 
 template <class T>
 void scale_typed(T* dst, T alpha, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n > kParallelElements)
-  for (int64_t i = 0; i < n; ++i) dst[i] *= alpha;
+  for (int64_t i = 0; i < n; ++i)
+    dst[i] *= alpha;
 }
 
 // Fixed-size chunks summed in order: the result does not depend on the number
@@ -31,11 +33,13 @@ double dot_typed(const T* a, const T* b, int64_t n) {
     const int64_t begin = c * kReduceChunk;
     const int64_t end = std::min(n, begin + kReduceChunk);
     double s = 0;
-    for (int64_t i = begin; i < end; ++i) s += static_cast<double>(a[i]) * static_cast<double>(b[i]);
+    for (int64_t i = begin; i < end; ++i)
+      s += static_cast<double>(a[i]) * static_cast<double>(b[i]);
     partial[static_cast<size_t>(c)] = s;
   }
   double total = 0;
-  for (double p : partial) total += p;
+  for (double p : partial)
+    total += p;
   return total;
 }
 
@@ -43,7 +47,8 @@ template <class T>
 bool all_finite_typed(const T* x, int64_t n) {
   int bad = 0;
 #pragma omp parallel for reduction(| : bad) schedule(static) if (n > kParallelElements)
-  for (int64_t i = 0; i < n; ++i) bad |= !std::isfinite(x[i]);
+  for (int64_t i = 0; i < n; ++i)
+    bad |= !std::isfinite(x[i]);
   return bad == 0;
 }
 

@@ -4,6 +4,7 @@
 #include <optional>
 #include <sstream>
 
+#include "model/toml_reader.h"
 #include "ops/check.h"
 
 namespace graft::runner {
@@ -28,13 +29,6 @@ bool is_table_name(std::string_view key) {
   for (const char* t : kTables)
     if (key == t) return true;
   return false;
-}
-
-std::string list(std::initializer_list<const char*> names) {
-  std::string out;
-  for (const char* n : names)
-    out += (out.empty() ? "" : ", ") + std::string(n);
-  return out;
 }
 
 toml::table parse_file(const std::string& path) {
@@ -66,54 +60,24 @@ void expand(toml::node& node, const std::string& stores) {
   }
 }
 
-// One stage's [task] table into TaskOptions.
-class TaskReader {
+// One stage's [task] table into TaskOptions; its counts are never negative.
+class TaskReader : public TomlSection {
  public:
-  TaskReader(const toml::table& t, std::string path, std::string stage)
-      : t_(t), path_(std::move(path)), stage_(std::move(stage)) {}
-
-  [[noreturn]] void fail(std::string_view key, const std::string& problem) const {
-    throw InputError(where(path_, t_.get(key)) + ": stage '" + stage_ + "': task." +
-                     std::string(key) + ": " + problem);
+  TaskReader(const toml::table& t, const std::string& path, const std::string& stage)
+      : TomlSection(&t, "task", path) {
+    within("stage '" + stage + "'");
   }
-  void number(std::string_view key, double& out) const {
-    const toml::node* n = t_.get(key);
-    if (!n) return;
-    if (!n->is_number()) fail(key, "expected a number");
-    out = n->value<double>().value();
-  }
-  void integer(std::string_view key, int64_t& out) const {
-    const toml::node* n = t_.get(key);
-    if (!n) return;
-    if (!n->is_integer() || n->as_integer()->get() < 0) fail(key, "expected an integer >= 0");
-    out = n->as_integer()->get();
-  }
-  void string(std::string_view key, std::string& out) const {
-    const toml::node* n = t_.get(key);
-    if (!n) return;
-    if (!n->is_string()) fail(key, "expected a string");
-    out = n->as_string()->get();
-  }
-
- private:
-  const toml::table& t_;
-  std::string path_, stage_;
+  void integer(std::string_view key, int64_t& out) const { TomlSection::integer(key, out, 0); }
 };
 
 TaskOptions read_task(const toml::table& t, const std::string& path, const std::string& stage) {
   static const std::initializer_list<const char*> kKeys = {
-      "mask_prob", "generator_width", "mlm_weight",     "rtd_weight",
-      "tau",       "tau_fraction",    "baseline_steps", "rho1",
-      "rho2",      "task_train",      "task_valid"};
-  for (auto&& [key, node] : t) {
-    bool known = false;
-    for (const char* k : kKeys)
-      known = known || key.str() == k;
-    GRAFT_INPUT_CHECK(known, where(path, &node)
-                                 << ": stage '" << stage << "': unknown key task." << key.str()
-                                 << " (task keys: " << list(kKeys) << ")");
-  }
-  TaskReader r(t, path, stage);
+      "mask_prob",   "generator_width", "mlm_weight",     "rtd_weight",
+      "tau",         "tau_fraction",    "baseline_steps", "rho1",
+      "rho2",        "task_train",      "task_valid",     "retrieval",
+      "retrieval_k", "long_text_words", "max_phrases"};
+  const TaskReader r(t, path, stage);
+  r.check_keys(kKeys);
   TaskOptions o;
   r.number("mask_prob", o.mask_prob);
   if (!(o.mask_prob > 0 && o.mask_prob < 1)) r.fail("mask_prob", "must be in (0, 1)");
@@ -130,6 +94,14 @@ TaskOptions read_task(const toml::table& t, const std::string& path, const std::
   r.number("rho2", o.rho2);
   r.string("task_train", o.task_train);
   r.string("task_valid", o.task_valid);
+  r.string("retrieval", o.retrieval);
+  if (o.retrieval != "bm25" && o.retrieval != "random")
+    r.fail("retrieval", "expected \"bm25\" or \"random\", got \"" + o.retrieval + "\"");
+  r.integer("retrieval_k", o.retrieval_k);
+  if (o.retrieval_k < 1) r.fail("retrieval_k", "must be at least 1");
+  r.integer("long_text_words", o.long_text_words);
+  r.integer("max_phrases", o.max_phrases);
+  if (o.max_phrases < 1) r.fail("max_phrases", "must be at least 1");
   return o;
 }
 

@@ -70,6 +70,15 @@ struct TaskOptions {
   double rho2 = 20;
   std::string task_train;
   std::string task_valid;
+  // tlm's external set S from data.train's documents: "bm25" (the union of
+  // each task example's top retrieval_k documents; examples longer than
+  // long_text_words words are queried by their max_phrases RAKE key phrases)
+  // or "random" (the ablation: as many documents as bm25 would pick, drawn
+  // uniformly). Paper K: 5000 under 5K task examples, 50 over 100K.
+  std::string retrieval = "bm25";
+  int64_t retrieval_k = 50;
+  int64_t long_text_words = 128;
+  int64_t max_phrases = 10;
 };
 
 struct RecipeStage {

@@ -38,7 +38,8 @@ void write_stage_file(const RecipeStage& stage, const StageSummary& s) {
                 {"val_loss", s.val_loss},
                 {"val_ppl", s.val_ppl},
                 {"val_accuracy", s.val_accuracy},
-                {"wall_seconds", s.wall_seconds}};
+                {"wall_seconds", s.wall_seconds},
+                {"retrieval_seconds", s.retrieval_seconds}};
   const std::string path = stage_file(stage);
   {
     std::ofstream out(path + ".tmp");
@@ -58,6 +59,7 @@ void read_stage_file(const RecipeStage& stage, StageSummary& s) {
     s.val_ppl = t["val_ppl"].value_or(0.0);
     s.val_accuracy = t["val_accuracy"].value_or(0.0);
     s.wall_seconds = t["wall_seconds"].value_or(0.0);
+    s.retrieval_seconds = t["retrieval_seconds"].value_or(0.0);
   } catch (const toml::parse_error&) {
     // A summary is a report, not state: the checkpoint is what counts.
   }
@@ -103,6 +105,7 @@ std::string summary_json(const Recipe& recipe, const RecipeResult& result) {
     o.add("skipped", s.skipped).add("resumed_from", s.resumed_from);
     o.add("steps", s.steps).add("tokens", s.tokens);
     o.add("wall_seconds", s.wall_seconds).add("final_checkpoint", s.final_checkpoint);
+    o.add("retrieval_seconds", s.retrieval_seconds);
     std::string from = "[";
     for (size_t k = 0; k < s.from.size(); ++k)
       from += (k ? ",\"" : "\"") + json_escape(s.from[k]) + "\"";
@@ -177,6 +180,7 @@ RecipeResult run_recipe(const Recipe& recipe, const RecipeRunOptions& options) {
       TaskHooks hooks = recipe_task_hooks(stage);
       run.make_task = hooks.make_task;
       run.make_data = hooks.make_data;
+      run.analytic_flops = hooks.analytic_flops;
       const auto start = std::chrono::steady_clock::now();
       StageRun r = run_stage(stage.config, recipe.path + " (stage '" + stage.name + "')", run);
       s.wall_seconds =
@@ -192,6 +196,7 @@ RecipeResult run_recipe(const Recipe& recipe, const RecipeRunOptions& options) {
       GRAFT_CHECK(last.step == stage.config.training.steps,
                   "stage " << stage.name << " ended at step " << last.step);
       s.resumed_from = r.resumed_from;
+      s.retrieval_seconds = *hooks.retrieval_seconds;
       s.steps = last.step;
       s.tokens = last.tokens;
       s.flops = last.flops;

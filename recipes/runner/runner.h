@@ -47,6 +47,9 @@ struct StageSummary {
   bool evaluated = false;
   double val_loss = 0, val_ppl = 0, val_accuracy = 0;
   double wall_seconds = 0;  // of the run that finished the stage
+  // CPU work outside the model in that run (TLM's BM25 retrieval): reported
+  // apart, never as FLOPs; included in wall_seconds.
+  double retrieval_seconds = 0;
   std::string final_checkpoint;
 };
 

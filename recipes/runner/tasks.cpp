@@ -1,5 +1,6 @@
 #include "recipes/runner/tasks.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 
@@ -7,6 +8,7 @@
 #include "recipes/objectives/mlm.h"
 #include "recipes/objectives/span_corruption.h"
 #include "recipes/objectives/tasks.h"
+#include "recipes/tasks/bm25_index.h"
 #include "recipes/tasks/rtd_task.h"
 #include "recipes/tasks/spactor_task.h"
 #include "recipes/tasks/tlm_task.h"
@@ -66,9 +68,16 @@ std::vector<Batch> first_batches(const std::function<Batch(int64_t)>& batch,
   return out;
 }
 
+ModelFlops priced_flops(const Task& task, const Model& model, const Batch& batch) {
+  const auto* priced = dynamic_cast<const rt::PricedTask*>(&task);
+  GRAFT_CHECK(priced, "task " << task.name() << " does not price its own steps");
+  return priced->training_flops(model, batch);
+}
+
 TaskHooks rtd_hooks(const RecipeStage& stage) {
   const TaskOptions t = stage.task;
   TaskHooks h;
+  h.analytic_flops = priced_flops;
   h.make_task = [t](Model& model, const StageConfig&) -> std::unique_ptr<Task> {
     rt::RtdTaskOptions o;
     o.weights.mlm = t.mlm_weight;
@@ -112,6 +121,7 @@ TaskHooks spactor_hooks(const RecipeStage& stage) {
   // advances the schedule it owns.
   auto task_slot = std::make_shared<SpactorScheduleTask*>(nullptr);
   TaskHooks h;
+  h.analytic_flops = priced_flops;
   h.make_task = [t, tau, task_slot](Model& model, const StageConfig& c) -> std::unique_ptr<Task> {
     rt::SpactorOptions o;
     o.lambda_rtd = t.rtd_weight;
@@ -168,23 +178,33 @@ TaskHooks tlm_hooks(const RecipeStage& stage) {
                               << "': data.objective = \"tlm\" needs task.task_train and "
                                  "task.task_valid (classification stores)");
   TaskHooks h;
+  h.analytic_flops = priced_flops;
+  std::shared_ptr<double> retrieval_seconds = h.retrieval_seconds;
   h.make_task = [t](Model&, const StageConfig&) -> std::unique_ptr<Task> {
     rt::TlmOptions o;
     o.rho1 = t.rho1;
     o.rho2 = t.rho2;
     return std::make_unique<rt::TlmTask>(o);
   };
-  h.make_data = [t](const StageConfig& c) {
+  h.make_data = [t, retrieval_seconds](const StageConfig& c) {
     const DataConfig& d = c.data;
     const TrainingConfig& tr = c.training;
-    int64_t vocab_size = 0;
-    auto external = packed(d.train, "data.train", tr.seq_len, tr.batch_size, tr.seed, &vocab_size);
-    const Vocab vocab(vocab_size);
+    auto task_store =
+        load_store_of_kind(t.task_train, DocumentKind::classification, "task.task_train");
+    auto general = load_store_of_kind(d.train, DocumentKind::text, "data.train");
+    // Recomputed on every (re)start rather than cached: it is deterministic,
+    // so a resumed stage trains on the same S.
+    const ExternalSet s = tlm_external_set(t, *general, *task_store, tr.seed);
+    *retrieval_seconds = s.seconds;
+    const int64_t external_docs = static_cast<int64_t>(s.docs.size());
+    const int64_t vocab_size = general->vocab_size;
     LoaderOptions lo;
     lo.batch_size = tr.batch_size;
     lo.seed = tr.seed;
-    auto task_store =
-        load_store_of_kind(t.task_train, DocumentKind::classification, "task.task_train");
+    auto external = std::make_shared<PackedLoader>(
+        std::make_shared<const TokenStore>(subset_store(*general, s.docs)), tr.seq_len, lo);
+    general.reset();
+    const Vocab vocab(vocab_size);
     auto valid_store =
         load_store_of_kind(t.task_valid, DocumentKind::classification, "task.task_valid");
     auto task_loader = std::make_shared<DocumentLoader>(task_store, lo);
@@ -211,14 +231,68 @@ TaskHooks tlm_hooks(const RecipeStage& stage) {
                           objectives::objective_seed(valid_seed, i));
         },
         valid_loader->schedule().steps_per_epoch(), tr.eval_batches);
-    out.description = "tlm: task " + t.task_train + ", external MLM from " + d.train +
-                      ", rho1 = " + std::to_string(rho1) + ", rho2 = " + std::to_string(t.rho2);
+    out.description = "tlm: task " + t.task_train + ", external MLM from " +
+                      std::to_string(external_docs) + " documents of " + d.train + " (" +
+                      t.retrieval + ", K = " + std::to_string(t.retrieval_k) + ", " +
+                      std::to_string(s.seconds) + " s retrieval), rho1 = " + std::to_string(rho1) +
+                      ", rho2 = " + std::to_string(t.rho2);
     return out;
   };
   return h;
 }
 
+std::vector<std::string> decoded_documents(const TokenStore& store) {
+  const Tokenizer tokenizer = store.tokenizer();
+  std::vector<std::string> out;
+  out.reserve(static_cast<size_t>(store.num_documents()));
+  for (int64_t i = 0; i < store.num_documents(); ++i) {
+    const std::span<const int32_t> doc = store.document(i);
+    out.push_back(tokenizer.decode(std::vector<int32_t>(doc.begin(), doc.end())));
+  }
+  return out;
+}
+
 }  // namespace
+
+ExternalSet tlm_external_set(const TaskOptions& task, const TokenStore& general,
+                             const TokenStore& examples, uint64_t seed) {
+  const auto start = std::chrono::steady_clock::now();
+  rt::Bm25Index index;
+  for (const std::string& text : decoded_documents(general))
+    index.add(text);
+  rt::RetrievalOptions o;
+  o.k = task.retrieval_k;
+  o.long_text_words = task.long_text_words;
+  o.max_phrases = task.max_phrases;
+  ExternalSet s;
+  s.docs = rt::retrieve_external_set(index, decoded_documents(examples), o);
+  if (task.retrieval == "random") {
+    s.docs =
+        rt::random_external_set(general.num_documents(), static_cast<int64_t>(s.docs.size()), seed);
+  }
+  GRAFT_INPUT_CHECK(!s.docs.empty(),
+                    "tlm: retrieval found no document of the general corpus for "
+                    "any task example (task.retrieval = "
+                        << task.retrieval << ")");
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return s;
+}
+
+TokenStore subset_store(const TokenStore& store, const std::vector<int64_t>& docs) {
+  TokenStore out;
+  out.kind = store.kind;
+  out.split = store.split;
+  out.vocab_size = store.vocab_size;
+  out.tokenizer_model = store.tokenizer_model;
+  out.source_manifest = store.source_manifest;
+  out.doc_offsets.push_back(0);
+  for (const int64_t i : docs) {
+    const std::span<const int32_t> doc = store.document(i);
+    out.tokens.insert(out.tokens.end(), doc.begin(), doc.end());
+    out.doc_offsets.push_back(static_cast<int64_t>(out.tokens.size()));
+  }
+  return out;
+}
 
 int64_t stage_tau(const RecipeStage& stage) {
   if (stage.task.tau > 0) return stage.task.tau;

@@ -24,8 +24,9 @@ TEST(ByteTokenizer, RoundTripsUtf8Text) {
 
 TEST(ByteTokenizer, PackingFramesEachDocument) {
   std::vector<int32_t> stream = pack_documents({"ab", "c"});
-  std::vector<int32_t> expected{ByteTokenizer::kBos, 3 + 'a', 3 + 'b', ByteTokenizer::kEos,
-                                ByteTokenizer::kBos, 3 + 'c', ByteTokenizer::kEos};
+  std::vector<int32_t> expected{
+      ByteTokenizer::kBos, 3 + 'a', 3 + 'b', ByteTokenizer::kEos, ByteTokenizer::kBos, 3 + 'c',
+      ByteTokenizer::kEos};
   EXPECT_EQ(stream, expected);
 }
 
@@ -63,7 +64,8 @@ TEST(FortuneCorpus, MissingDirectoryNamesItAndThePackage) {
 
 TEST(DocumentSplit, SeededDisjointAndComplete) {
   std::vector<std::string> docs;
-  for (int i = 0; i < 200; ++i) docs.push_back("doc" + std::to_string(i));
+  for (int i = 0; i < 200; ++i)
+    docs.push_back("doc" + std::to_string(i));
   DocumentSplit a = split_documents(docs, 0.1, 42), b = split_documents(docs, 0.1, 42);
   DocumentSplit c = split_documents(docs, 0.1, 43);
   EXPECT_EQ(a.valid, b.valid);
@@ -71,7 +73,8 @@ TEST(DocumentSplit, SeededDisjointAndComplete) {
   EXPECT_EQ(a.valid.size(), 20u);
   EXPECT_EQ(a.train.size() + a.valid.size(), docs.size());
   std::set<std::string> seen(a.train.begin(), a.train.end());
-  for (const auto& v : a.valid) EXPECT_EQ(seen.count(v), 0u);
+  for (const auto& v : a.valid)
+    EXPECT_EQ(seen.count(v), 0u);
 }
 
 }  // namespace

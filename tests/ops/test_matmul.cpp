@@ -142,7 +142,8 @@ TEST(Matmul, GradientsAccumulateAcrossBackwardPasses) {
   Tensor first = b.grad().clone();
   tape().backward(matmul(a, b), seed);
   std::vector<double> once = first.to_vector<double>(), twice = b.grad().to_vector<double>();
-  for (size_t i = 0; i < once.size(); ++i) EXPECT_DOUBLE_EQ(twice[i], 2 * once[i]);
+  for (size_t i = 0; i < once.size(); ++i)
+    EXPECT_DOUBLE_EQ(twice[i], 2 * once[i]);
 }
 
 TEST(Matmul, ShapeMismatchNamesBothOperands) {

@@ -1,6 +1,7 @@
 // Recipe files: defaults merging, overrides, and InputErrors that name the
 // file, the stage and the key.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -49,8 +50,12 @@ steps = 5
 objective = "span_corruption"
 )";
 
+// One folder per process and test: ctest runs test cases as parallel
+// processes, which must not read each other's half-written files.
 std::string write(const std::string& name, const std::string& text) {
-  const fs::path dir = fs::temp_directory_path() / "graft-recipe-file-test";
+  const fs::path dir =
+      fs::temp_directory_path() / ("graft-recipe-file-test-" + std::to_string(::getpid()) + "-" +
+                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
   fs::create_directories(dir);
   const std::string path = (dir / name).string();
   std::ofstream(path) << text;
@@ -148,11 +153,18 @@ TEST(RecipeFile, BadOverrideAndTaskKey) {
   EXPECT_NE(e.find("stage 's2s'"), std::string::npos) << e;
 }
 
+// base and large cannot run here (one GPU, a Slurm cluster): parsing is
+// what keeps them from rotting.
 TEST(RecipeFile, EveryShippedRecipeParses) {
-  for (const auto& entry :
-       fs::directory_iterator(std::string(GRAFT_SOURCE_DIR) + "/recipes/tiny")) {
-    if (entry.path().extension() != ".toml") continue;
-    EXPECT_NO_THROW(load_recipe(entry.path().string())) << entry.path();
+  for (const char* scale : {"tiny", "small", "base", "large"}) {
+    int files = 0;
+    for (const auto& entry :
+         fs::directory_iterator(std::string(GRAFT_SOURCE_DIR) + "/recipes/" + scale)) {
+      if (entry.path().extension() != ".toml") continue;
+      ++files;
+      EXPECT_NO_THROW(load_recipe(entry.path().string())) << entry.path();
+    }
+    EXPECT_GE(files, 9) << scale;  // the four baselines and the five recipes
   }
 }
 

@@ -3,8 +3,10 @@
 // skipped, a run SIGKILLed between or inside stages resumes to bit-equal
 // final parameters, the carried FLOPs are the sum of the stage ledgers, and
 // every tiny recipe runs.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,11 +14,15 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "recipes/runner/runner.h"
+#include "recipes/runner/tasks.h"
+#include "recipes/tasks/bm25_index.h"
 #include "train/checkpoint.h"
+#include "train/stage.h"
 
 namespace graft::runner {
 namespace {
@@ -29,12 +35,25 @@ const std::string kRecipes = std::string(GRAFT_SOURCE_DIR) + "/recipes/tiny/";
 
 class Runner : public ::testing::Test {
  protected:
+  // ctest runs each test case as its own process, two at a time: the first
+  // to take the lock builds the stores, the others wait and reuse them.
   static void SetUpTestSuite() {
-    if (fs::exists(kStores + "/cls/valid.h5")) return;
     fs::create_directories(kRoot);
+    const int lock = ::open((kRoot + "/stores.lock").c_str(), O_CREAT | O_RDWR, 0644);
+    ASSERT_GE(lock, 0) << "cannot open " << kRoot << "/stores.lock";
+    ASSERT_EQ(::flock(lock, LOCK_EX), 0);
+    int status = 0;
     const std::string command =
         std::string(GRAFT_SOURCE_DIR) + "/recipes/tiny-data " + GRAFT_EXE + " " + kStores;
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    // A stamp written after success, so a build killed halfway is redone.
+    const std::string stamp = kStores + "/.complete";
+    if (!fs::exists(stamp)) {
+      status = std::system(command.c_str());
+      if (status == 0) std::ofstream(stamp) << "ok\n";
+    }
+    ::flock(lock, LOCK_UN);
+    ::close(lock);
+    ASSERT_EQ(status, 0) << command;
   }
 
   static Recipe load(const std::string& name, const std::string& run_dir,
@@ -210,13 +229,97 @@ TEST_P(TinyRecipe, RunsEndToEnd) {
 INSTANTIATE_TEST_SUITE_P(Recipes, TinyRecipe,
                          ::testing::Values("baseline-mlm", "baseline-clm", "baseline-sc",
                                            "baseline-rnd2rnd", "sequential", "spactor", "clp",
-                                           "tlm", "warm-start"),
+                                           "tlm", "warm-start", "warm-start-schemes"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n)
                              if (c == '-') c = '_';
                            return n;
                          });
+
+// S is the union of every task example's top-K documents, a real subset of
+// the corpus at the tiny file's K; the ablation draws as many at random.
+TEST_F(Runner, TlmExternalSetIsTheBm25UnionAndRandomDiffers) {
+  const Recipe recipe = load("tlm", fresh("tlm-retrieval"));
+  const RecipeStage& stage = recipe.stages[0];
+  const TokenStore general = TokenStore::load(stage.config.data.train);
+  const TokenStore examples = TokenStore::load(stage.task.task_train);
+  const ExternalSet bm25 = tlm_external_set(stage.task, general, examples, 7);
+
+  // The union computed here from the index directly.
+  recipe_tasks::Bm25Index index;
+  const Tokenizer tokenizer = general.tokenizer();
+  auto text = [](const Tokenizer& t, std::span<const int32_t> ids) {
+    return t.decode(std::vector<int32_t>(ids.begin(), ids.end()));
+  };
+  for (int64_t i = 0; i < general.num_documents(); ++i)
+    index.add(text(tokenizer, general.document(i)));
+  std::set<int64_t> expected;
+  recipe_tasks::RetrievalOptions o;
+  o.k = stage.task.retrieval_k;
+  for (int64_t i = 0; i < examples.num_documents(); ++i) {
+    const std::string query =
+        recipe_tasks::tlm_query(text(examples.tokenizer(), examples.document(i)), o);
+    for (const recipe_tasks::Bm25Hit& h : index.search(query, o.k))
+      expected.insert(h.doc);
+  }
+  EXPECT_EQ(bm25.docs, std::vector<int64_t>(expected.begin(), expected.end()));
+  EXPECT_LT(bm25.docs.size(), static_cast<size_t>(general.num_documents()));
+  EXPECT_GT(bm25.seconds, 0);
+
+  TaskOptions random_task = stage.task;
+  random_task.retrieval = "random";
+  const ExternalSet random = tlm_external_set(random_task, general, examples, 7);
+  EXPECT_EQ(random.docs.size(), bm25.docs.size());
+  EXPECT_NE(random.docs, bm25.docs);
+  EXPECT_TRUE(std::is_sorted(random.docs.begin(), random.docs.end()));
+  EXPECT_EQ(std::set<int64_t>(random.docs.begin(), random.docs.end()).size(), random.docs.size());
+
+  const TokenStore s = subset_store(general, bm25.docs);
+  ASSERT_EQ(s.num_documents(), static_cast<int64_t>(bm25.docs.size()));
+  const auto first = general.document(bm25.docs[0]);
+  EXPECT_TRUE(std::equal(first.begin(), first.end(), s.document(0).begin(), s.document(0).end()));
+
+  // The runner reports the retrieval apart from the FLOPs.
+  const RecipeResult r = run_recipe(recipe, quiet());
+  EXPECT_GT(r.stages[0].retrieval_seconds, 0);
+  EXPECT_EQ(r.stages[1].retrieval_seconds, 0);
+  std::ifstream in(recipe.run_dir + "/summary.json");
+  std::stringstream json;
+  json << in.rdbuf();
+  EXPECT_NE(json.str().find("\"retrieval_seconds\""), std::string::npos);
+}
+
+// run_stage's analytic FLOPs for the tasks that price their own steps (a
+// generator the config does not describe, TLM's two kinds of batch, the
+// SpacTor switch inside the stage) equal the executed ledger exactly.
+TEST_F(Runner, AnalyticFlopsMatchTheLedgerForPricedTasks) {
+  // RTD: baseline-mlm's encoder with the ELECTRA objective (no tiny file trains it alone).
+  const std::vector<std::string> rtd = {"mlm.data.objective=\"rtd\"",
+                                        "mlm.model.heads=[\"mlm\", \"rtd\"]"};
+  for (const char* name : {"baseline-mlm", "spactor", "tlm"}) {
+    SCOPED_TRACE(name);
+    const std::string file = name;
+    const Recipe recipe = load(file, fresh("analytic-" + file),
+                               file == "baseline-mlm" ? rtd : std::vector<std::string>{});
+    const RecipeStage& stage = recipe.stages[0];
+    const TaskHooks hooks = recipe_task_hooks(stage);
+    ASSERT_TRUE(hooks.analytic_flops);
+    StageRunOptions o;
+    o.info = nullptr;
+    o.progress = nullptr;
+    o.measure_peak = false;
+    o.make_task = hooks.make_task;
+    o.make_data = hooks.make_data;
+    o.analytic_flops = hooks.analytic_flops;
+    const StageRun r = run_stage(stage.config, name, o);
+    const FlopsLedger& ledger = r.loop.train_flops;
+    EXPECT_GT(r.analytic.total(), 0);
+    EXPECT_DOUBLE_EQ(r.analytic.total(), ledger.model_total());
+    EXPECT_DOUBLE_EQ(r.analytic.forward.matmul, ledger.forward().matmul);
+    EXPECT_DOUBLE_EQ(r.analytic.backward.attention, ledger.backward().attention);
+  }
+}
 
 }  // namespace
 }  // namespace graft::runner

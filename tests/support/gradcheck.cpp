@@ -12,7 +12,8 @@ namespace graft::testing {
 Tensor random_tensor(const Shape& shape, std::mt19937_64& rng, DType dtype, double lo, double hi) {
   std::uniform_real_distribution<double> dist(lo, hi);
   std::vector<double> values(static_cast<size_t>(shape_numel(shape)));
-  for (double& v : values) v = dist(rng);
+  for (double& v : values)
+    v = dist(rng);
   Tensor t = Tensor::from_vector(values, shape);
   return dtype == DType::f64 ? t : t.to(dtype);
 }
@@ -20,11 +21,14 @@ Tensor random_tensor(const Shape& shape, std::mt19937_64& rng, DType dtype, doub
 Tensor random_indices(const Shape& shape, int32_t upper, std::mt19937_64& rng) {
   std::uniform_int_distribution<int32_t> dist(0, upper - 1);
   std::vector<int32_t> values(static_cast<size_t>(shape_numel(shape)));
-  for (int32_t& v : values) v = dist(rng);
+  for (int32_t& v : values)
+    v = dist(rng);
   return Tensor::from_vector(values, shape);
 }
 
-std::vector<double> as_doubles(const Tensor& t) { return t.to(DType::f64).to_vector<double>(); }
+std::vector<double> as_doubles(const Tensor& t) {
+  return t.to(DType::f64).to_vector<double>();
+}
 
 void expect_gradients_match(const OpUnderTest& f, const std::vector<Tensor>& inputs, uint64_t seed,
                             GradcheckOptions options) {

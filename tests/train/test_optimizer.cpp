@@ -23,8 +23,8 @@ TEST(AdamW, SkipsFrozenAndGradlessParametersAndHonoursNoDecay) {
   Tensor b = params.add("layers.0.mlp.up.bias",
                         Tensor::from_vector<double>({0.5}, {1}).set_requires_grad());
   Tensor frozen = params.add("embed.tokens.weight", Tensor::from_vector<double>({3.0}, {1}));
-  Tensor unused = params.add("lm_head.weight",
-                             Tensor::from_vector<double>({4.0}, {1}).set_requires_grad());
+  Tensor unused =
+      params.add("lm_head.weight", Tensor::from_vector<double>({4.0}, {1}).set_requires_grad());
   frozen.set_grad(Tensor::from_vector<double>({9.0}, {1}));  // must be ignored: frozen
   w.set_grad(Tensor::from_vector<double>({0.1, 0.2}, {2}));
   b.set_grad(Tensor::from_vector<double>({-0.3}, {1}));
