@@ -8,6 +8,8 @@
 namespace graft {
 namespace {
 
+using testing::expect_error_containing;
+
 using testing::random_tensor;
 
 // The update exactly as the paper's algorithm reads, in double, one element at
@@ -113,19 +115,6 @@ TEST(AdamW, LargeTensorTakesTheParallelPathIdentically) {
   ref.step(testing::as_doubles(g), 7, o);
   adamw_step(p, g, m, v, 7, o);
   expect_near_all(p, ref.p, 1e-13, 1e-15);
-}
-
-void expect_error_containing(const std::function<void()>& f,
-                             const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error& e) {
-    for (const std::string& part : parts) {
-      EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
-          << "'" << part << "' missing from: " << e.what();
-    }
-  }
 }
 
 TEST(AdamW, BadArgumentsNameTheOpAndArgument) {

@@ -11,6 +11,8 @@
 namespace graft {
 namespace {
 
+using testing::expect_error_containing;
+
 using testing::expect_gradients_match;
 using testing::random_indices;
 using testing::random_tensor;
@@ -131,19 +133,6 @@ TEST(Embedding, LedgerCountsBackwardAddsOnly) {
   y = embedding(ids, table);
   EXPECT_FALSE(y.requires_grad());
   EXPECT_EQ(tape().size(), 0u);
-}
-
-void expect_error_containing(const std::function<void()>& f,
-                             const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error& e) {
-    for (const std::string& part : parts) {
-      EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
-          << "'" << part << "' missing from: " << e.what();
-    }
-  }
 }
 
 TEST(Embedding, OutOfRangeIdNamesIdPositionAndVocabulary) {

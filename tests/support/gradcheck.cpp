@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "ops/autograd.h"
+#include "ops/check.h"
 #include "ops/tensor_math.h"
 
 namespace graft::testing {
@@ -81,6 +82,19 @@ void expect_tensors_near(const Tensor& actual, const Tensor& expected, double rt
     if (!both_nan && !(std::fabs(a[i] - e[i]) <= atol + rtol * std::fabs(e[i]))) {
       ++failures;
       ADD_FAILURE() << "element " << i << ": got " << a[i] << ", expected " << e[i];
+    }
+  }
+}
+
+void expect_error_containing(const std::function<void()>& f,
+                             const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    for (const std::string& part : parts) {
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
+          << "'" << part << "' missing from: " << e.what();
     }
   }
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "ops/tensor.h"
@@ -34,5 +35,8 @@ void expect_gradients_match(const OpUnderTest& f, const std::vector<Tensor>& inp
 void expect_tensors_near(const Tensor& actual, const Tensor& expected, double rtol, double atol);
 
 std::vector<double> as_doubles(const Tensor& t);
+
+// f must throw graft::Error whose message contains every one of parts.
+void expect_error_containing(const std::function<void()>& f, const std::vector<std::string>& parts);
 
 }  // namespace graft::testing
