@@ -171,7 +171,7 @@ StageRun run_stage(const StageConfig& config, const std::string& source,
         format("grid: %d ranks = dp %d x tp %d", grid.world_size, grid.dp_size, grid.tp_size));
   }
   if (options.measure_peak && grid.is_root()) {
-    s.peak = measure_sgemm_peak();
+    s.peak = options.known_peak.flops_per_second > 0 ? options.known_peak : measure_sgemm_peak();
     say(info, run,
         format("measured peak: %s (f32 GEMM %lld^3 through graft's matmul, best of %lld)",
                format_flops_rate(s.peak.flops_per_second).c_str(),

@@ -25,6 +25,10 @@ struct StageRunOptions {
   double progress_interval_s = 10;  // plain-line interval when not a terminal
   std::FILE* info = stdout;         // "what is being run" lines (null: none)
   bool measure_peak = true;         // false: MFU is "unknown"
+  // A peak measured already (e.g. once per recipe, so every stage's MFU has
+  // the same denominator and no stage pays for measuring again); used
+  // instead of measuring when flops_per_second > 0.
+  PeakMeasurement known_peak;
   // This process's place in a tp × dp run (train/distributed.h; from
   // training_grid(DistContext)). Only rank 0 prints, measures the peak and
   // writes the run folder; every micro-batch is the global one's dp slice.

@@ -133,6 +133,8 @@ RecipeResult run_recipe(const Recipe& recipe, const RecipeRunOptions& options) {
   std::filesystem::create_directories(recipe.run_dir);
   result.summary_path = recipe.run_dir + "/summary.json";
   FlopsLedger carried;
+  // Measured once, on the first stage that trains, and shared by the rest.
+  PeakMeasurement peak;
   for (size_t i = 0; i < recipe.stages.size(); ++i) {
     const RecipeStage& stage = recipe.stages[i];
     StageSummary s;
@@ -168,6 +170,10 @@ RecipeResult run_recipe(const Recipe& recipe, const RecipeRunOptions& options) {
       run.progress = root ? options.progress : nullptr;
       run.info = root ? options.info : nullptr;
       run.measure_peak = options.measure_peak;
+      if (options.measure_peak && root && peak.flops_per_second <= 0) {
+        peak = measure_sgemm_peak();
+      }
+      run.known_peak = peak;
       run.grid = options.grid;
       run.resume = true;
       run.carried_flops = carried;

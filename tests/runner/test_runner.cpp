@@ -135,6 +135,36 @@ bool run_graft(const std::string& recipe, const std::string& run_dir, const std:
   }
 }
 
+// The sgemm peak is measured once per recipe run, on the first stage that
+// trains, so every stage's MFU has the same denominator.
+TEST_F(Runner, StagesShareOnePeakMeasurement) {
+  const std::string dir = fresh("one-peak");
+  const Recipe recipe = load("sequential", dir, {"training.steps=2"});
+  RecipeRunOptions options = quiet();
+  options.measure_peak = true;
+  run_recipe(recipe, options);
+  std::vector<std::string> peaks;
+  for (const RecipeStage& stage : recipe.stages) {
+    std::ifstream log(dir + "/" + stage.name + "/train.log");
+    ASSERT_TRUE(log) << stage.name;
+    std::string line, found;
+    int count = 0;
+    while (std::getline(log, line)) {
+      const auto at = line.find("measured peak: ");
+      if (at != std::string::npos) {
+        found = line.substr(at);
+        ++count;
+      }
+    }
+    EXPECT_EQ(count, 1) << stage.name;
+    peaks.push_back(found);
+  }
+  ASSERT_EQ(peaks.size(), 3u);
+  EXPECT_FALSE(peaks[0].empty());
+  EXPECT_EQ(peaks[1], peaks[0]);
+  EXPECT_EQ(peaks[2], peaks[0]);
+}
+
 TEST_F(Runner, CompletedStagesAreSkippedAndFlopsAreCarried) {
   const std::string dir = fresh("sequential");
   const Recipe recipe = load("sequential", dir);
