@@ -18,3 +18,16 @@ void check_shape_arg(const char* op, const char* name, const Tensor& t, const Sh
 [[noreturn]] void fail_unsupported_device(const char* op, const Tensor& t);
 
 }  // namespace graft
+
+// GRAFT_ON_CUDA(op, t, call): the CUDA branch of an op's dispatch,
+//   if (x.device() == Device::cuda) GRAFT_ON_CUDA("matmul", x, cuda::...(...));
+//   else cpu::...(...);
+// In a build without CUDA the call is compiled out (its kernels do not exist)
+// and the op fails naming itself; no such tensor can exist there anyway.
+#if GRAFT_CUDA
+#define GRAFT_ON_CUDA(op, t, ...) __VA_ARGS__
+#else
+#define GRAFT_ON_CUDA(op, t, ...) ::graft::fail_unsupported_device(op, t)
+#endif
+
+namespace graft {}  // namespace graft

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "ops/autograd.h"
+#include "ops/cuda/backend.h"
 
 namespace graft {
 
@@ -33,7 +34,10 @@ std::string shape_string(const Shape& shape) {
 }
 
 Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
-  GRAFT_CHECK(device == Device::cpu, "this build allocates only CPU storage");
+  if (device == Device::cuda) {
+    data_ = cuda::allocate(bytes);
+    return;
+  }
   size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   if (rounded == 0) rounded = kAlignment;
   data_ = std::aligned_alloc(kAlignment, rounded);
@@ -41,7 +45,11 @@ Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
 }
 
 Storage::~Storage() {
-  std::free(data_);
+  if (device_ == Device::cuda) {
+    cuda::release(data_, bytes_);
+  } else {
+    std::free(data_);
+  }
 }
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
@@ -56,7 +64,11 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
-  std::memset(t.raw_data(), 0, t.bytes());
+  if (device == Device::cuda) {
+    cuda::zero_bytes(t.raw_data(), t.bytes());
+  } else {
+    std::memset(t.raw_data(), 0, t.bytes());
+  }
   return t;
 }
 
@@ -120,11 +132,17 @@ T* Tensor::data() const {
 template <class T>
 std::vector<T> Tensor::to_vector() const {
   const T* p = data<T>();
+  if (device() == Device::cuda) {
+    std::vector<T> out(static_cast<size_t>(numel()));
+    cuda::copy_bytes(out.data(), p, bytes());
+    return out;
+  }
   return std::vector<T>(p, p + numel());
 }
 
 double Tensor::item() const {
   GRAFT_CHECK(numel() == 1, "item() of " << describe() << ", which is not one element");
+  if (device() == Device::cuda) return to(Device::cpu).item();
   switch (dtype()) {
     case DType::f32:
       return *data<float>();
@@ -196,8 +214,23 @@ Tensor Tensor::detach() const {
 
 Tensor Tensor::clone() const {
   Tensor out = empty(shape(), dtype(), device());
-  std::memcpy(out.raw_data(), raw_data(), bytes());
+  out.copy_from(*this);
   return out;
+}
+
+Tensor Tensor::to(Device target) const {
+  Tensor out = empty(shape(), dtype(), target);
+  out.copy_from(*this);
+  return out;
+}
+
+void Tensor::move_to(Device target) const {
+  GRAFT_CHECK(defined(), "move_to on an undefined tensor");
+  if (device() == target) return;
+  Tensor moved = to(target);
+  impl_->storage = moved.impl_->storage;
+  impl_->offset_bytes = 0;
+  if (impl_->grad.defined()) impl_->grad = impl_->grad.to(target);
 }
 
 namespace {
@@ -239,6 +272,10 @@ void store(const Tensor& t, int64_t i, double v) {
 Tensor Tensor::to(DType target) const {
   if (target == dtype()) return clone();
   Tensor out = empty(shape(), target, device());
+  if (device() == Device::cuda) {
+    cuda::cast(*this, out);
+    return out;
+  }
   const int64_t n = numel();
   for (int64_t i = 0; i < n; ++i)
     store(out, i, load(*this, i));
@@ -248,10 +285,18 @@ Tensor Tensor::to(DType target) const {
 void Tensor::copy_from(const Tensor& other) const {
   GRAFT_CHECK(other.shape() == shape() && other.dtype() == dtype(),
               "copy_from " << other.describe() << " into " << describe());
-  std::memmove(raw_data(), other.raw_data(), bytes());
+  if (device() == Device::cuda || other.device() == Device::cuda) {
+    cuda::copy_bytes(raw_data(), other.raw_data(), bytes());
+  } else {
+    std::memmove(raw_data(), other.raw_data(), bytes());
+  }
 }
 
 void Tensor::fill(double value) const {
+  if (device() == Device::cuda) {
+    cuda::fill(*this, value);
+    return;
+  }
   const int64_t n = numel();
   switch (dtype()) {
     case DType::f32:

@@ -82,9 +82,13 @@ class Tensor {
   Tensor reshape(const Shape& shape) const;
   // Same storage, no autograd history, requires_grad false.
   Tensor detach() const;
-  Tensor clone() const;                       // deep copy, no autograd history
-  Tensor to(DType dtype) const;               // converted copy, no autograd history
-  void copy_from(const Tensor& other) const;  // same shape and dtype
+  Tensor clone() const;            // deep copy, no autograd history
+  Tensor to(DType dtype) const;    // converted copy, no autograd history
+  Tensor to(Device device) const;  // copy on another device, no history
+  // Moves this tensor's data (and gradient) to device in place: every handle
+  // sees the move. How a model's parameters go to the GPU.
+  void move_to(Device device) const;
+  void copy_from(const Tensor& other) const;  // same shape and dtype, any devices
   void fill(double value) const;
 
   bool same_storage(const Tensor& other) const;
