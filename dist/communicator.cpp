@@ -24,13 +24,11 @@ void check_collective_tensor(const Tensor& tensor, const char* collective,
                              const Communicator& comm) {
   GRAFT_CHECK(tensor.defined(),
               collective << " on the " << comm.name() << " group got an undefined tensor");
-  GRAFT_CHECK(tensor.device() == Device::cpu,
-              describe_collective(collective, tensor, comm)
-                  << ": this communicator takes host tensors (device tensors need NCCL)");
   DType dtype = tensor.dtype();
-  GRAFT_CHECK(dtype == DType::f32 || dtype == DType::f64 || dtype == DType::i32,
+  GRAFT_CHECK(dtype == DType::f32 || dtype == DType::f64 || dtype == DType::i32 ||
+                  (dtype == DType::bf16 && tensor.device() == Device::cuda),
               describe_collective(collective, tensor, comm)
-                  << ": collectives take f32, f64 or i32 tensors");
+                  << ": collectives take f32, f64 or i32 tensors (and bf16 on the GPU)");
 }
 
 void check_reduce_op(const Tensor& tensor, ReduceOp op, const char* collective,

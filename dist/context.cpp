@@ -12,6 +12,7 @@
 #include "dist/single_communicator.h"
 #include "dist/watchdog.h"
 #include "ops/check.h"
+#include "ops/cuda/backend.h"
 
 namespace graft::dist {
 
@@ -57,6 +58,9 @@ DistContext::DistContext(const DistOptions& options, const LaunchInfo& launch)
   // The grid is checked before MPI starts: a rank count that does not divide
   // is the user's error, reported at once on every rank.
   grid_ = make_grid(launch.size, launch.rank, options.tp, options.dp);
+  // One GPU per rank: the node's ranks share its GPUs round-robin (before
+  // anything allocates GPU memory).
+  if (cuda::available()) cuda::select_device(launch.local_rank % cuda::device_count());
   GRAFT_CHECK(!context_alive.exchange(true), "only one DistContext may exist per process");
   try {
     if (launch_.size > 1) {

@@ -4,11 +4,29 @@
 #include <cstring>
 #include <limits>
 
+#include "ops/cuda/backend.h"
 #include "ops/tensor_math.h"
 
 namespace graft::dist {
 
 namespace {
+
+// Bucket packing within one device's memory (GPU copies are queued on the
+// compute stream, so the all-reduce that follows sees them).
+void copy_raw(void* dst, const void* src, size_t bytes, Device device) {
+  if (device == Device::cuda) {
+    cuda::copy_bytes(dst, src, bytes);
+  } else {
+    std::memcpy(dst, src, bytes);
+  }
+}
+void zero_raw(void* dst, size_t bytes, Device device) {
+  if (device == Device::cuda) {
+    cuda::zero_bytes(dst, bytes);
+  } else {
+    std::memset(dst, 0, bytes);
+  }
+}
 
 constexpr size_t kUnused = std::numeric_limits<size_t>::max();
 
@@ -45,7 +63,8 @@ GradientReducer::GradientReducer(Communicator& dp, const std::vector<Tensor>& pa
     b.members.push_back(i);
     b.offsets.push_back(static_cast<int64_t>(bytes / dtype_size(p.dtype())));
     bytes += p.bytes();
-    b.buffer = Tensor::empty({static_cast<int64_t>(bytes / dtype_size(p.dtype()))}, p.dtype());
+    b.buffer = Tensor::empty({static_cast<int64_t>(bytes / dtype_size(p.dtype()))}, p.dtype(),
+                             p.device());
   }
   first_use_.assign(params_.size(), kUnused);
 }
@@ -111,9 +130,9 @@ void GradientReducer::start(Bucket& b) {
     if (g.defined()) {
       GRAFT_CHECK(g.dtype() == p.dtype() && g.numel() == p.numel(),
                   "gradient " << g.describe() << " does not match parameter " << p.describe());
-      std::memcpy(at, g.raw_data(), p.bytes());
+      copy_raw(at, g.raw_data(), p.bytes(), p.device());
     } else {
-      std::memset(at, 0, p.bytes());
+      zero_raw(at, p.bytes(), p.device());
     }
   }
   b.started = Clock::now();
@@ -170,12 +189,12 @@ void GradientReducer::finish() {
         GRAFT_CHECK(!p.has_grad(), "the gradient of " << p.describe()
                                                       << " appeared after its bucket was reduced"
                                                          " (an op did not pass it to needs_grad)");
-        Tensor avg = Tensor::empty(p.shape(), p.dtype());
-        std::memcpy(avg.raw_data(), at, p.bytes());
+        Tensor avg = Tensor::empty(p.shape(), p.dtype(), p.device());
+        copy_raw(avg.raw_data(), at, p.bytes(), p.device());
         // No rank had one: keep none, as without data parallelism.
         if (sum_of_squares(avg) > 0) p.set_grad(avg);
       } else {
-        std::memcpy(p.grad().raw_data(), at, p.bytes());
+        copy_raw(p.grad().raw_data(), at, p.bytes(), p.device());
       }
     }
   }

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "dist/nccl_communicator.h"
 #include "ops/check.h"
 
 namespace graft::dist {
@@ -126,7 +127,19 @@ Watchdog::Guard MpiCommunicator::watch(const std::string& what) const {
   return watchdog_ ? watchdog_->watch(what) : Watchdog::Guard();
 }
 
+Communicator& MpiCommunicator::device_communicator() {
+  if (!device_) device_ = make_nccl_communicator(*this, name_);
+  return *device_;
+}
+
+namespace {
+bool on_gpu(const Tensor& t) {
+  return t.defined() && t.device() == Device::cuda;
+}
+}  // namespace
+
 void MpiCommunicator::all_reduce(const Tensor& tensor, ReduceOp op) {
+  if (on_gpu(tensor)) return device_communicator().all_reduce(tensor, op);
   check_collective_tensor(tensor, "all_reduce", *this);
   check_reduce_op(tensor, op, "all_reduce", *this);
   std::string what = describe_collective(with_op("all_reduce", op).c_str(), tensor, *this);
@@ -139,6 +152,7 @@ void MpiCommunicator::all_reduce(const Tensor& tensor, ReduceOp op) {
 
 std::unique_ptr<PendingCollective> MpiCommunicator::all_reduce_async(const Tensor& tensor,
                                                                      ReduceOp op) {
+  if (on_gpu(tensor)) return device_communicator().all_reduce_async(tensor, op);
   check_collective_tensor(tensor, "all_reduce_async", *this);
   check_reduce_op(tensor, op, "all_reduce_async", *this);
   std::string what = describe_collective(with_op("all_reduce_async", op).c_str(), tensor, *this);
@@ -150,6 +164,7 @@ std::unique_ptr<PendingCollective> MpiCommunicator::all_reduce_async(const Tenso
 }
 
 void MpiCommunicator::reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) {
+  if (on_gpu(input)) return device_communicator().reduce_scatter(input, output, op);
   check_chunked(output, input, "reduce_scatter", *this);
   check_reduce_op(input, op, "reduce_scatter", *this);
   std::string what = describe_collective(with_op("reduce_scatter", op).c_str(), input, *this);
@@ -161,6 +176,7 @@ void MpiCommunicator::reduce_scatter(const Tensor& input, const Tensor& output, 
 }
 
 void MpiCommunicator::all_gather(const Tensor& input, const Tensor& output) {
+  if (on_gpu(input)) return device_communicator().all_gather(input, output);
   check_chunked(input, output, "all_gather", *this);
   std::string what = describe_collective("all_gather", input, *this);
   auto guard = watch(what);
@@ -171,6 +187,7 @@ void MpiCommunicator::all_gather(const Tensor& input, const Tensor& output) {
 }
 
 void MpiCommunicator::broadcast(const Tensor& tensor, int root) {
+  if (on_gpu(tensor)) return device_communicator().broadcast(tensor, root);
   check_collective_tensor(tensor, "broadcast", *this);
   check_root(root, "broadcast", *this);
   std::string what =

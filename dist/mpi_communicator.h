@@ -1,4 +1,5 @@
-// Communicator over MPI (host tensors; Open MPI in CI and on clusters).
+// Communicator over MPI (host tensors; Open MPI in CI and on clusters). GPU
+// tensors are handed to NCCL over the same ranks.
 //
 // Communicators use MPI_ERRORS_RETURN, so a failed call (a peer's connection
 // lost, a bad argument) becomes a graft::Error carrying MPI_Error_string

@@ -3,10 +3,18 @@
 #include <cstring>
 
 #include "ops/check.h"
+#include "ops/cuda/backend.h"
 
 namespace graft::dist {
 
 namespace {
+void copy_whole(const Tensor& output, const Tensor& input) {
+  if (input.device() == Device::cuda || output.device() == Device::cuda) {
+    cuda::copy_bytes(output.raw_data(), input.raw_data(), output.bytes());
+  } else {
+    copy_whole(output, input);
+  }
+}
 class DonePending : public PendingCollective {
  public:
   void wait() override {}
@@ -30,12 +38,12 @@ std::unique_ptr<PendingCollective> SingleCommunicator::all_reduce_async(const Te
 void SingleCommunicator::reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) {
   check_chunked(output, input, "reduce_scatter", *this);
   check_reduce_op(input, op, "reduce_scatter", *this);
-  std::memcpy(output.raw_data(), input.raw_data(), output.bytes());
+  copy_whole(output, input);
 }
 
 void SingleCommunicator::all_gather(const Tensor& input, const Tensor& output) {
   check_chunked(input, output, "all_gather", *this);
-  std::memcpy(output.raw_data(), input.raw_data(), output.bytes());
+  copy_whole(output, input);
 }
 
 void SingleCommunicator::broadcast(const Tensor& tensor, int root) {

@@ -97,6 +97,19 @@ const ModelConfig& expect_kind(const ModelConfig& config, ModelKind kind) {
 
 }  // namespace
 
+void Model::place(Device device, DType dtype) {
+  GRAFT_INPUT_CHECK(device == Device::cuda || dtype != DType::bf16,
+                    "bf16 models run on the GPU only (the CPU kernels take f32 or f64)");
+  GRAFT_INPUT_CHECK(device == Device::cpu || dtype != DType::f64,
+                    "the GPU kernels take f32 or bf16, not f64");
+  for (const NamedParameter& p : params_.entries()) {
+    p.tensor.move_to(device);
+    p.tensor.convert_to(dtype);
+  }
+  device_ = device;
+  dtype_ = dtype;
+}
+
 Encoder::Encoder(const ModelConfig& config, uint64_t seed, DType dtype, const TensorParallel& tp)
     : Model(expect_kind(config, ModelKind::encoder), seed, dtype, tp) {}
 

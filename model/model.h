@@ -32,6 +32,13 @@ class Model {
   Parameters& parameters() { return params_; }
   const Parameters& parameters() const { return params_; }
   DType dtype() const { return dtype_; }
+  Device device() const { return device_; }
+  // Moves every parameter to device and stores it as dtype, in place (the
+  // layers hold handles to the same tensors). Mixed precision on the GPU is
+  // place(Device::cuda, DType::bf16): bf16 weights, activations and gradients,
+  // with f32 master weights in the optimizer (train/optimizer.h). Call it
+  // before the optimizer is built.
+  void place(Device device, DType dtype);
   // Default: off (size 1). With tp.size > 1 the parameters are this rank's
   // shards and lm/mlm logits this rank's vocabulary slice: use
   // vocab_cross_entropy(model.tensor_parallel(), ...) for their loss.
@@ -64,6 +71,7 @@ class Model {
 
   ModelConfig config_;
   DType dtype_;
+  Device device_ = Device::cpu;
   TensorParallel tp_;
   Parameters params_;
   Tensor tokens_;  // embed.tokens.weight

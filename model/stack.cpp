@@ -49,7 +49,9 @@ Tensor Stack::operator()(ForwardContext& context, const Tensor& tokens, const Te
   if (positions_.defined()) {
     std::vector<int32_t> ids(static_cast<size_t>(len));
     std::iota(ids.begin(), ids.end(), 0);
-    x = add(x, embedding(Tensor::from_vector(ids, {len}), positions_));
+    Tensor position_ids = Tensor::from_vector(ids, {len});
+    if (positions_.device() != Device::cpu) position_ids = position_ids.to(positions_.device());
+    x = add(x, embedding(position_ids, positions_));
   }
   x = apply_dropout(context, x, dropout_);
   for (const Block& layer : layers_) {

@@ -18,13 +18,14 @@ void Tape::backward(const Tensor& root, const Tensor& seed) {
   GRAFT_CHECK(root.requires_grad(),
               "backward from " << root.describe() << ", which does not require a gradient");
   if (seed.defined()) {
-    GRAFT_CHECK(seed.shape() == root.shape() && seed.dtype() == root.dtype(),
+    GRAFT_CHECK(seed.shape() == root.shape() && seed.dtype() == root.dtype() &&
+                    seed.device() == root.device(),
                 "backward seed " << seed.describe() << " does not match " << root.describe());
     root.set_grad(seed.clone());
   } else {
     GRAFT_CHECK(root.numel() == 1,
                 "backward from non-scalar " << root.describe() << " needs a seed gradient");
-    root.set_grad(Tensor::full(root.shape(), 1.0, root.dtype()));
+    root.set_grad(Tensor::full(root.shape(), 1.0, root.dtype(), root.device()));
   }
   running_ = true;
   try {

@@ -72,8 +72,8 @@ Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   return t;
 }
 
-Tensor Tensor::full(const Shape& shape, double value, DType dtype) {
-  Tensor t = empty(shape, dtype);
+Tensor Tensor::full(const Shape& shape, double value, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
   t.fill(value);
   return t;
 }
@@ -268,6 +268,16 @@ void store(const Tensor& t, int64_t i, double v) {
   }
 }
 }  // namespace
+
+void Tensor::convert_to(DType target) const {
+  GRAFT_CHECK(defined(), "convert_to on an undefined tensor");
+  if (dtype() == target) return;
+  Tensor converted = to(target);
+  impl_->storage = converted.impl_->storage;
+  impl_->offset_bytes = 0;
+  impl_->dtype = target;
+  impl_->grad = Tensor();
+}
 
 Tensor Tensor::to(DType target) const {
   if (target == dtype()) return clone();

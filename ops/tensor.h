@@ -47,7 +47,8 @@ class Tensor {
 
   static Tensor empty(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu);
   static Tensor zeros(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu);
-  static Tensor full(const Shape& shape, double value, DType dtype = DType::f32);
+  static Tensor full(const Shape& shape, double value, DType dtype = DType::f32,
+                     Device device = Device::cpu);
   template <class T>
   static Tensor from_vector(const std::vector<T>& values, const Shape& shape);
   static Tensor scalar(double value, DType dtype = DType::f32);
@@ -88,6 +89,9 @@ class Tensor {
   // Moves this tensor's data (and gradient) to device in place: every handle
   // sees the move. How a model's parameters go to the GPU.
   void move_to(Device device) const;
+  // Converts this tensor's data to dtype in place (every handle sees it; the
+  // gradient is dropped). How a model's parameters become bf16 on the GPU.
+  void convert_to(DType dtype) const;
   void copy_from(const Tensor& other) const;  // same shape and dtype, any devices
   void fill(double value) const;
 

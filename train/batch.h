@@ -35,4 +35,8 @@ struct Batch {
   }
 };
 
+// The same batch with its tensors on device (itself when already there):
+// loaders build batches on the CPU, a GPU model reads them from the GPU.
+Batch batch_on(const Batch& batch, Device device);
+
 }  // namespace graft

@@ -106,6 +106,7 @@ void write_checked(hdf5::File& file, const std::string& name, const std::vector<
 }
 
 void write_tensor(hdf5::File& file, const std::string& name, const Tensor& t) {
+  if (t.device() != Device::cpu) return write_tensor(file, name, t.to(Device::cpu));
   switch (t.dtype()) {
     case DType::f32:
       return write_checked(file, name, t.data<float>(), t.shape(), "f32");
@@ -427,6 +428,7 @@ void restore_optimizer(const CheckpointContents& c, AdamW& optimizer) {
     copy_converted(s.v, from.v);
     s.step = from.step;
   }
+  optimizer.refresh_masters();
 }
 
 void restore(const CheckpointContents& c, Model& model, AdamW* optimizer) {

@@ -5,6 +5,10 @@
 // correction at its first real update, not at the global step. Parameters
 // matching a no-decay pattern (biases, norm weights by default) get no weight
 // decay. Checkpoints read and write the state by name.
+//
+// Mixed precision: a bf16 parameter (on the GPU) gets f32 moments and an f32
+// master copy; updates run on the master and the parameter receives it
+// rounded to bf16. GPU parameters are updated by one multi-tensor launch.
 #pragma once
 
 #include <map>
@@ -17,8 +21,9 @@
 namespace graft {
 
 struct ParameterState {
-  Tensor m;  // first moment
-  Tensor v;  // second moment
+  Tensor m;       // first moment (f32 for a bf16 parameter)
+  Tensor v;       // second moment (f32 for a bf16 parameter)
+  Tensor master;  // f32 master copy of a bf16 parameter; undefined otherwise
   int64_t step = 0;
 };
 
@@ -35,6 +40,9 @@ class AdamW {
   std::map<std::string, ParameterState>& state() { return state_; }
   const std::map<std::string, ParameterState>& state() const { return state_; }
   bool decays(const std::string& name) const;
+  // Re-makes each f32 master copy from its bf16 parameter (after parameters
+  // were loaded from a checkpoint, which holds the bf16 values).
+  void refresh_masters();
 
  private:
   const Parameters& params_;

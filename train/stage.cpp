@@ -5,6 +5,7 @@
 #include <iostream>
 #include <optional>
 
+#include "ops/cuda/backend.h"
 #include "train/checkpointing.h"
 #include "train/distributed_checkpoint.h"
 
@@ -71,13 +72,25 @@ StageRun run_stage(const StageConfig& config, const std::string& source,
     GRAFT_CHECK(s.model, "the initial_model hook returned no model");
   } else {
     try {
-      s.model = make_model(config.model, static_cast<uint64_t>(config.training.seed),
-                           config.model_dtype, grid.tensor_parallel());
+      // bf16 models are built in f32 and converted when placed on the GPU.
+      const DType build_dtype = config.model_dtype == DType::bf16 ? DType::f32 : config.model_dtype;
+      s.model = make_model(config.model, static_cast<uint64_t>(config.training.seed), build_dtype,
+                           grid.tensor_parallel());
     } catch (const InputError& e) {
       if (!grid.tensor_parallel().enabled()) throw;
       throw InputError(source + ": [model] with tp = " + std::to_string(grid.tp_size) + ": " +
                        e.what());
     }
+  }
+  if (config.model_device != Device::cpu || config.model_dtype != s.model->dtype()) {
+    GRAFT_INPUT_CHECK(config.model_device == Device::cpu || cuda::available(),
+                      source << ": model.device = \"cuda\" but " << cuda::unavailable_reason());
+    GRAFT_INPUT_CHECK(config.model_device == Device::cpu || grid.tp_size == 1,
+                      source << ": model.device = \"cuda\" with tp = " << grid.tp_size
+                             << ": tensor parallelism on the GPU is not available yet (the "
+                                "vocabulary-parallel embedding and loss have CPU kernels only); "
+                                "use data parallelism (dp) across GPUs");
+    s.model->place(config.model_device, config.model_dtype);
   }
   s.task = options.make_task ? options.make_task(*s.model, config)
                              : make_task(config.data, config.model);

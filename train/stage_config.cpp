@@ -216,10 +216,20 @@ StageConfig stage_config_from_table(const toml::table& root, const std::string& 
   // the model reader the rest.
   toml::table architecture = *model;
   const TomlSection model_section(model, "model", source, &overrides);
+  if (const std::optional<std::string> name = model_section.string("device")) {
+    if (*name != "cpu" && *name != "cuda")
+      model_section.fail("device", "must be \"cpu\" or \"cuda\", got \"" + *name + "\"");
+    c.model_device = *name == "cuda" ? Device::cuda : Device::cpu;
+    architecture.erase("device");
+  }
   if (const std::optional<std::string> name = model_section.string("dtype")) {
-    if (*name != "f32" && *name != "f64")
-      model_section.fail("dtype", "must be \"f32\" or \"f64\", got \"" + *name + "\"");
+    if (*name != "f32" && *name != "f64" && *name != "bf16")
+      model_section.fail("dtype", "must be \"f32\", \"f64\" or \"bf16\", got \"" + *name + "\"");
     c.model_dtype = parse_dtype(*name);
+    if (c.model_dtype == DType::bf16 && c.model_device != Device::cuda)
+      model_section.fail("dtype", "bf16 (mixed precision) needs model.device = \"cuda\"");
+    if (c.model_dtype == DType::f64 && c.model_device == Device::cuda)
+      model_section.fail("dtype", "f64 runs on the CPU only (model.device = \"cpu\")");
     architecture.erase("dtype");
   }
   model = &architecture;
@@ -324,6 +334,7 @@ toml::table stage_config_to_toml(const StageConfig& c) {
   const TrainingConfig& t = c.training;
   toml::table model = model_config_to_toml(c.model);
   model.insert_or_assign("dtype", dtype_name(c.model_dtype));
+  model.insert_or_assign("device", device_name(c.model_device));
   return toml::table{{"model", model},
                      {"optimizer", toml::table{{"lr", o.lr},
                                                {"min_lr", o.min_lr},

@@ -103,6 +103,9 @@ struct StageConfig {
   // [model] dtype = "f32" | "f64": parameters, activations and AdamW state
   // (f64 for equivalence tests, where f32 rounding would hide real bugs).
   DType model_dtype = DType::f32;
+  // [model] device = "cpu" | "cuda"; dtype = "bf16" (mixed precision: bf16
+  // weights and activations, f32 master weights and moments) needs cuda.
+  Device model_device = Device::cpu;
   OptimizerConfig optimizer;
   TrainingConfig training;
   DataConfig data;

@@ -113,11 +113,11 @@ StepResult Trainer::train_step(const std::vector<Batch>& micro_batches) {
     // one's forward to know when each gradient is final in its backward.
     if (reducer_ && last_micro) reducer_->begin();
     ForwardContext context(true, dropout_seed(r.step, static_cast<int64_t>(i)));
-    Tensor loss = task_.loss(model_, context, batch);
+    Tensor loss = task_.loss(model_, context, batch_on(batch, model_.device()));
     r.loss += weight * loss.item();
     r.tokens += batch.tokens();
     if (loss.requires_grad()) {
-      tape().backward(loss, Tensor::full({}, weight, loss.dtype()));
+      tape().backward(loss, Tensor::full({}, weight, loss.dtype(), loss.device()));
     } else {
       tape().clear();  // nothing trainable on this path
     }
@@ -237,7 +237,7 @@ EvalResult Trainer::evaluate(const std::vector<Batch>& batches) const {
   for (size_t i = 0; i < batches.size(); ++i) {
     if (static_cast<int>(i % static_cast<size_t>(grid.dp_size)) != grid.dp_rank) continue;
     const Batch& batch = batches[i];
-    const CrossEntropyStats s = task_.stats(model_, batch);
+    const CrossEntropyStats s = task_.stats(model_, batch_on(batch, model_.device()));
     loss_sum += s.loss_sum;
     e.count += s.count;
     e.correct += s.correct;
