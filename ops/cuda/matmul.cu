@@ -11,10 +11,11 @@
 // GELU_BIAS, and GELU_AUX_BIAS writing the pre-activation as the aux matrix
 // when backward needs it). GELU is fused only in bf16: f32 is the mode that
 // checks against the CPU at 1e-5, and cuBLASLt's GELU may use a fast tanh, so
-// f32 runs the BIAS epilogue and GELU in bias_gelu_kernel with tanhf. When
-// cuBLASLt refuses an epilogue (the aux leading dimension must be a multiple
-// of 8, or no algorithm for the layout), the GEMM runs plain and
-// bias_gelu_kernel adds the bias and applies GELU.
+// f32 runs the BIAS epilogue and GELU in bias_gelu_kernel with tanhf
+// (kFuseGeluInF32). When cuBLASLt refuses the full epilogue (the aux leading
+// dimension must be a multiple of 8; no algorithm for the layout), the GEMM
+// runs with the BIAS epilogue alone, or plain if that is refused too, and
+// bias_gelu_kernel does what is left (GELU, the bias).
 //
 // Backward: dpre = dout * gelu'(pre) has no GEMM to ride on (DGELU applies
 // gelu' to a GEMM's output, and dout is this op's input: it would fuse into
@@ -44,6 +45,9 @@ constexpr int kRowLanes = 8;
 // sums, and so the rounding, is fixed for a shape.
 constexpr int64_t kRowsPerChunk = 256;
 constexpr int64_t kMaxChunks = 4096;
+// cuBLASLt's GELU epilogue in f32 (see the header comment); off until it is
+// measured within the f32 tolerance against the CPU on a GPU.
+constexpr bool kFuseGeluInF32 = false;
 
 // GELU, tanh form, as ops/cpu/gelu_math.h (tanhf here: accurate to a few ulp,
 // where the CPU's tanh_fast is within 1e-7 absolute).
@@ -232,32 +236,22 @@ void matmul_forward(const MatmulShape& s, const Tensor& a, const Tensor& b, cons
   const Tensor& gemm_out = pre.defined() ? pre : out;
   const bool has_bias = bias.defined();
 
-  bool done = false;
+  bool all_fused = false;   // the GEMM's epilogue did bias and GELU
+  bool bias_fused = false;  // it added the bias; GELU is left to the kernel
   if (k == 0) {
     zero_bytes(gemm_out.raw_data(), gemm_out.bytes());  // an empty sum; the epilogue follows
   } else {
-    const RowMajorGemm g{type,
-                         s.transpose_a,
-                         s.transpose_b,
-                         m,
-                         n,
-                         k,
-                         a.raw_data(),
-                         s.transpose_a ? m : k,
-                         b.raw_data(),
-                         s.transpose_b ? k : n,
-                         out.raw_data(),
-                         n,
-                         0.0f};
-    LtGemm lt = column_major(g);
+    LtGemm lt = column_major({type, s.transpose_a, s.transpose_b, m, n, k, a.raw_data(),
+                              s.transpose_a ? m : k, b.raw_data(), s.transpose_b ? k : n,
+                              out.raw_data(), n, 0.0f});
     if (has_bias || gelu) {
       LtGemm fused = lt;
       fused.bias = has_bias ? bias.raw_data() : nullptr;
       bool try_fused = true;
-      if (gelu && type != CUDA_R_16BF) {
-        try_fused = false;  // f32: GELU in bias_gelu_kernel (see the header comment)
+      if (gelu && type == CUDA_R_32F && !kFuseGeluInF32) {
+        try_fused = false;
       } else if (gelu && pre.defined()) {
-        // The aux matrix is pre, column-major [n, m] with leading dimension n.
+        // The aux matrix is pre: column-major [n, m], leading dimension n.
         try_fused = n % 8 == 0;
         fused.epilogue = has_bias ? CUBLASLT_EPILOGUE_GELU_AUX_BIAS : CUBLASLT_EPILOGUE_GELU_AUX;
         fused.aux = pre.raw_data();
@@ -267,36 +261,25 @@ void matmul_forward(const MatmulShape& s, const Tensor& a, const Tensor& b, cons
       } else {
         fused.epilogue = CUBLASLT_EPILOGUE_BIAS;
       }
-      done = try_fused && try_lt_gemm(fused);
-      // f32 with GELU still fuses the bias; bias_gelu_kernel then only applies GELU.
-      if (!done && gelu && has_bias && type != CUDA_R_16BF) {
+      all_fused = try_fused && try_lt_gemm(fused);
+    }
+    if (!all_fused) {
+      lt.d = gemm_out.raw_data();
+      if (has_bias) {
         LtGemm biased = lt;
-        biased.d = gemm_out.raw_data();
         biased.epilogue = CUBLASLT_EPILOGUE_BIAS;
         biased.bias = bias.raw_data();
-        if (try_lt_gemm(biased)) {
-          GRAFT_CUDA_DISPATCH_FLOAT(a.dtype(), "matmul", [&] {
-            bias_gelu_kernel<<<grid_for(m * n, kThreads), kThreads, 0, stream()>>>(
-                static_cast<const scalar_t*>(gemm_out.raw_data()),
-                static_cast<const scalar_t*>(nullptr),
-                pre.defined() ? static_cast<scalar_t*>(pre.raw_data()) : nullptr,
-                static_cast<scalar_t*>(out.raw_data()), m, n, true);
-          });
-          GRAFT_CUDA_CHECK_LAUNCH();
-          return;
-        }
+        bias_fused = try_lt_gemm(biased);
       }
-    }
-    if (!done) {
-      lt.d = gemm_out.raw_data();
-      lt_gemm(lt);
+      if (!bias_fused) lt_gemm(lt);
     }
   }
-  if (done || (!has_bias && !gelu)) return;
+  const bool bias_left = has_bias && !bias_fused;
+  if (all_fused || (!gelu && !bias_left)) return;
   GRAFT_CUDA_DISPATCH_FLOAT(a.dtype(), "matmul", [&] {
     bias_gelu_kernel<<<grid_for(m * n, kThreads), kThreads, 0, stream()>>>(
         static_cast<const scalar_t*>(gemm_out.raw_data()),
-        has_bias ? static_cast<const scalar_t*>(bias.raw_data()) : nullptr,
+        bias_left ? static_cast<const scalar_t*>(bias.raw_data()) : nullptr,
         pre.defined() ? static_cast<scalar_t*>(pre.raw_data()) : nullptr,
         static_cast<scalar_t*>(out.raw_data()), m, n, gelu);
   });
@@ -329,9 +312,11 @@ void matmul_backward(const MatmulShape& s, const Tensor& a, const Tensor& b, con
   if (want_db) {
     const float beta = db->accumulate ? 1.0f : 0.0f;
     if (!s.transpose_b) {
+      // dB[k,n] = op(A)^T @ dpre
       db_gemm = {type, !s.transpose_a,      false, k,   n, m, a.raw_data(), lda, nullptr,
                  n,    db->grad.raw_data(), n,     beta};
     } else {
+      // B is [n,k]: dB = dpre^T @ op(A)
       db_gemm = {type,         true, s.transpose_a,       n, k,   m, nullptr, n,
                  a.raw_data(), lda,  db->grad.raw_data(), k, beta};
     }
