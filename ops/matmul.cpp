@@ -2,6 +2,7 @@
 
 #include "ops/autograd.h"
 #include "ops/cpu/matmul.h"
+#include "ops/cuda/matmul.h"
 #include "ops/flops.h"
 #include "ops/op_checks.h"
 
@@ -49,8 +50,11 @@ Tensor matmul(const Tensor& a, const Tensor& b, const Tensor& bias, MatmulOption
 
   Tensor out = Tensor::empty(out_shape, a.dtype(), a.device());
   Tensor pre = (gelu && record) ? Tensor::empty(out_shape, a.dtype(), a.device()) : Tensor();
-  if (a.device() != Device::cpu) fail_unsupported_device("matmul", a);
-  cpu::matmul_forward(s, a, b, bias, gelu, pre, out);
+  if (a.device() == Device::cuda) {
+    GRAFT_ON_CUDA("matmul", a, cuda::matmul_forward(s, a, b, bias, gelu, pre, out));
+  } else {
+    cpu::matmul_forward(s, a, b, bias, gelu, pre, out);
+  }
   flops_ledger().add(Phase::forward, FlopsKind::matmul, gemm_flops(s.m, s.n, s.k));
 
   if (record) {
@@ -63,8 +67,16 @@ Tensor matmul(const Tensor& a, const Tensor& b, const Tensor& bias, MatmulOption
       if (want_a) da = grad_slot(a);
       if (want_b) db = grad_slot(b);
       if (want_bias) dbias = grad_slot(bias);
-      cpu::matmul_backward(s, a, b, pre, out.grad(), gelu, want_a ? &da : nullptr,
-                           want_b ? &db : nullptr, want_bias ? &dbias : nullptr);
+      const GradSlot* da_ptr = want_a ? &da : nullptr;
+      const GradSlot* db_ptr = want_b ? &db : nullptr;
+      const GradSlot* dbias_ptr = want_bias ? &dbias : nullptr;
+      if (a.device() == Device::cuda) {
+        GRAFT_ON_CUDA(
+            "matmul", a,
+            cuda::matmul_backward(s, a, b, pre, out.grad(), gelu, da_ptr, db_ptr, dbias_ptr));
+      } else {
+        cpu::matmul_backward(s, a, b, pre, out.grad(), gelu, da_ptr, db_ptr, dbias_ptr);
+      }
       const double one_gemm = gemm_flops(s.m, s.n, s.k);
       flops_ledger().add(Phase::backward, FlopsKind::matmul,
                          one_gemm * (static_cast<int>(want_a) + static_cast<int>(want_b)));
