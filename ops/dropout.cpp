@@ -2,6 +2,7 @@
 
 #include "ops/autograd.h"
 #include "ops/cpu/dropout.h"
+#include "ops/cuda/dropout.h"
 #include "ops/flops.h"
 #include "ops/op_checks.h"
 
@@ -12,9 +13,11 @@ Tensor dropout(const Tensor& x, double p, uint64_t seed, bool training) {
   // Written so that NaN fails too.
   GRAFT_CHECK(p >= 0 && p < 1, "dropout: p must be in [0, 1), got " << p);
   if (p == 0 || !training) return x;
-  if (x.device() != Device::cpu) fail_unsupported_device("dropout", x);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  cpu::dropout_forward(x, p, seed, out);
+  if (x.device() == Device::cuda)
+    GRAFT_ON_CUDA("dropout", x, cuda::dropout_forward(x, p, seed, out));
+  else
+    cpu::dropout_forward(x, p, seed, out);
   const double n = static_cast<double>(x.numel());
   flops_ledger().add(Phase::forward, FlopsKind::other, n);
 
@@ -22,7 +25,10 @@ Tensor dropout(const Tensor& x, double p, uint64_t seed, bool training) {
     out.set_requires_grad(true);
     tape().record("dropout", [x, p, seed, out, n] {
       if (!out.has_grad() || !x.requires_grad()) return;
-      cpu::dropout_backward(out.grad(), p, seed, grad_slot(x));
+      if (x.device() == Device::cuda)
+        GRAFT_ON_CUDA("dropout", x, cuda::dropout_backward(out.grad(), p, seed, grad_slot(x)));
+      else
+        cpu::dropout_backward(out.grad(), p, seed, grad_slot(x));
       flops_ledger().add(Phase::backward, FlopsKind::other, n);
     });
   }

@@ -4,6 +4,7 @@
 
 #include "ops/autograd.h"
 #include "ops/cpu/elementwise.h"
+#include "ops/cuda/elementwise.h"
 #include "ops/flops.h"
 #include "ops/op_checks.h"
 
@@ -24,9 +25,11 @@ Tensor add(const Tensor& a, const Tensor& b) {
   GRAFT_CHECK(is_suffix(b.shape(), a.shape()), "add: b " << b.describe() << " must match a "
                                                          << a.describe()
                                                          << " or a suffix of its shape");
-  if (a.device() != Device::cpu) fail_unsupported_device("add", a);
   Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
-  cpu::add_forward(a, b, out);
+  if (a.device() == Device::cuda)
+    GRAFT_ON_CUDA("add", a, cuda::add_forward(a, b, out));
+  else
+    cpu::add_forward(a, b, out);
   const double n = static_cast<double>(a.numel());
   flops_ledger().add(Phase::forward, FlopsKind::other, n);
 
@@ -38,7 +41,12 @@ Tensor add(const Tensor& a, const Tensor& b) {
       const bool want_a = a.requires_grad(), want_b = b.requires_grad();
       if (want_a) da = grad_slot(a);
       if (want_b) db = grad_slot(b);
-      cpu::add_backward(out.grad(), b.numel(), want_a ? &da : nullptr, want_b ? &db : nullptr);
+      const GradSlot* da_slot = want_a ? &da : nullptr;
+      const GradSlot* db_slot = want_b ? &db : nullptr;
+      if (out.device() == Device::cuda)
+        GRAFT_ON_CUDA("add", out, cuda::add_backward(out.grad(), b.numel(), da_slot, db_slot));
+      else
+        cpu::add_backward(out.grad(), b.numel(), da_slot, db_slot);
       if (want_b) {
         flops_ledger().add(Phase::backward, FlopsKind::other, n - static_cast<double>(b.numel()));
       }
@@ -49,9 +57,11 @@ Tensor add(const Tensor& a, const Tensor& b) {
 
 Tensor scale(const Tensor& x, double alpha) {
   check_float_arg("scale", "x", x);
-  if (x.device() != Device::cpu) fail_unsupported_device("scale", x);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  cpu::scale_forward(x, alpha, out);
+  if (x.device() == Device::cuda)
+    GRAFT_ON_CUDA("scale", x, cuda::scale_forward(x, alpha, out));
+  else
+    cpu::scale_forward(x, alpha, out);
   const double n = static_cast<double>(x.numel());
   flops_ledger().add(Phase::forward, FlopsKind::other, n);
 
@@ -59,7 +69,10 @@ Tensor scale(const Tensor& x, double alpha) {
     out.set_requires_grad(true);
     tape().record("scale", [x, alpha, out, n] {
       if (!out.has_grad() || !x.requires_grad()) return;
-      cpu::scale_backward(out.grad(), alpha, grad_slot(x));
+      if (x.device() == Device::cuda)
+        GRAFT_ON_CUDA("scale", x, cuda::scale_backward(out.grad(), alpha, grad_slot(x)));
+      else
+        cpu::scale_backward(out.grad(), alpha, grad_slot(x));
       flops_ledger().add(Phase::backward, FlopsKind::other, n);
     });
   }
@@ -70,9 +83,11 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   check_float_arg("mul", "a", a);
   check_float_arg("mul", "b", b, a);
   check_shape_arg("mul", "b", b, a.shape());
-  if (a.device() != Device::cpu) fail_unsupported_device("mul", a);
   Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
-  cpu::mul_forward(a, b, out);
+  if (a.device() == Device::cuda)
+    GRAFT_ON_CUDA("mul", a, cuda::mul_forward(a, b, out));
+  else
+    cpu::mul_forward(a, b, out);
   const double n = static_cast<double>(a.numel());
   flops_ledger().add(Phase::forward, FlopsKind::other, n);
 
@@ -84,7 +99,12 @@ Tensor mul(const Tensor& a, const Tensor& b) {
       const bool want_a = a.requires_grad(), want_b = b.requires_grad();
       if (want_a) da = grad_slot(a);
       if (want_b) db = grad_slot(b);
-      cpu::mul_backward(a, b, out.grad(), want_a ? &da : nullptr, want_b ? &db : nullptr);
+      const GradSlot* da_slot = want_a ? &da : nullptr;
+      const GradSlot* db_slot = want_b ? &db : nullptr;
+      if (a.device() == Device::cuda)
+        GRAFT_ON_CUDA("mul", a, cuda::mul_backward(a, b, out.grad(), da_slot, db_slot));
+      else
+        cpu::mul_backward(a, b, out.grad(), da_slot, db_slot);
       flops_ledger().add(Phase::backward, FlopsKind::other,
                          n * (static_cast<int>(want_a) + static_cast<int>(want_b)));
     });

@@ -2,6 +2,7 @@
 
 #include "ops/autograd.h"
 #include "ops/cpu/gelu.h"
+#include "ops/cuda/gelu.h"
 #include "ops/flops.h"
 #include "ops/op_checks.h"
 
@@ -9,9 +10,11 @@ namespace graft {
 
 Tensor gelu(const Tensor& x) {
   check_float_arg("gelu", "x", x);
-  if (x.device() != Device::cpu) fail_unsupported_device("gelu", x);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  cpu::gelu_forward(x, out);
+  if (x.device() == Device::cuda)
+    GRAFT_ON_CUDA("gelu", x, cuda::gelu_forward(x, out));
+  else
+    cpu::gelu_forward(x, out);
   const double n = static_cast<double>(x.numel());
   flops_ledger().add(Phase::forward, FlopsKind::other, 9 * n);
 
@@ -19,7 +22,10 @@ Tensor gelu(const Tensor& x) {
     out.set_requires_grad(true);
     tape().record("gelu", [x, out, n] {
       if (!out.has_grad() || !x.requires_grad()) return;
-      cpu::gelu_backward(x, out.grad(), grad_slot(x));
+      if (x.device() == Device::cuda)
+        GRAFT_ON_CUDA("gelu", x, cuda::gelu_backward(x, out.grad(), grad_slot(x)));
+      else
+        cpu::gelu_backward(x, out.grad(), grad_slot(x));
       flops_ledger().add(Phase::backward, FlopsKind::other, 16 * n);
     });
   }

@@ -4,6 +4,7 @@
 
 #include "ops/autograd.h"
 #include "ops/cpu/rotary.h"
+#include "ops/cuda/rotary.h"
 #include "ops/flops.h"
 #include "ops/op_checks.h"
 
@@ -28,10 +29,11 @@ Tensor rotary_embedding(const Tensor& x, int64_t num_heads, int64_t position_off
               "rotary_embedding: position_offset must be >= 0, got " << position_offset);
   GRAFT_CHECK(std::isfinite(base) && base > 0,
               "rotary_embedding: base must be positive, got " << base);
-  if (x.device() != Device::cpu) fail_unsupported_device("rotary_embedding", x);
-
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  cpu::rotary_forward(s, x, out);
+  if (x.device() == Device::cuda)
+    GRAFT_ON_CUDA("rotary_embedding", x, cuda::rotary_forward(s, x, out));
+  else
+    cpu::rotary_forward(s, x, out);
   const double n = static_cast<double>(x.numel());
   flops_ledger().add(Phase::forward, FlopsKind::other, 3 * n);
 
@@ -39,7 +41,10 @@ Tensor rotary_embedding(const Tensor& x, int64_t num_heads, int64_t position_off
     out.set_requires_grad(true);
     tape().record("rotary_embedding", [s, x, out, n] {
       if (!out.has_grad() || !x.requires_grad()) return;
-      cpu::rotary_backward(s, out.grad(), grad_slot(x));
+      if (x.device() == Device::cuda)
+        GRAFT_ON_CUDA("rotary_embedding", x, cuda::rotary_backward(s, out.grad(), grad_slot(x)));
+      else
+        cpu::rotary_backward(s, out.grad(), grad_slot(x));
       flops_ledger().add(Phase::backward, FlopsKind::other, 3 * n);
     });
   }

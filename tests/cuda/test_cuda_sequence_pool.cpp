@@ -21,7 +21,7 @@ Tensor make_mask(int64_t batch, int64_t len, std::mt19937_64& rng) {
   return Tensor::from_vector(m, {batch, len});
 }
 
-// The mask travels with the op: on the CPU as given, on the GPU uploaded.
+// The mask goes to x's device.
 testing::Op pool_op(PoolMode mode, const Tensor& mask) {
   return [mode, mask](const std::vector<Tensor>& x) {
     if (!mask.defined()) return sequence_pool(x[0], mode);
