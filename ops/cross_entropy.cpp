@@ -4,6 +4,7 @@
 
 #include "ops/autograd.h"
 #include "ops/cpu/cross_entropy.h"
+#include "ops/cuda/cross_entropy.h"
 #include "ops/flops.h"
 #include "ops/op_checks.h"
 
@@ -20,7 +21,21 @@ void check_args(const char* op, const Tensor& logits, const Tensor& targets) {
   GRAFT_CHECK(targets.device() == logits.device(), op << ": targets " << targets.describe()
                                                       << " and logits " << logits.describe()
                                                       << " are on different devices");
-  if (logits.device() != Device::cpu) fail_unsupported_device(op, logits);
+}
+
+// Runs the forward on logits' device; on CUDA the mean loss is written into
+// loss (when defined) on the device.
+cpu::CrossEntropyResult forward_on_device(const char* op, const Tensor& logits,
+                                          const Tensor& targets, const CrossEntropyOptions& options,
+                                          const Tensor& lse, const Tensor& loss,
+                                          bool count_correct) {
+  if (logits.device() != Device::cuda)
+    return cpu::cross_entropy_forward(op, logits, targets, options, lse, count_correct);
+  CrossEntropyStats stats{};
+  GRAFT_ON_CUDA(
+      op, logits,
+      stats = cuda::cross_entropy_forward(op, logits, targets, options, lse, loss, count_correct));
+  return {stats.loss_sum, stats.count, stats.correct};
 }
 
 double row_flops(int64_t count, int64_t vocab) {
@@ -37,13 +52,18 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets,
   GRAFT_CHECK(eps >= 0.0 && eps <= 1.0, op << ": label_smoothing must be in [0, 1], got " << eps);
   const int64_t vocab = logits.dim(-1);
   const bool record = needs_grad({logits});
-  Tensor lse =
-      record ? Tensor::empty({targets.numel()}, logits.dtype(), logits.device()) : Tensor();
-  const cpu::CrossEntropyResult r = cpu::cross_entropy_forward(op, logits, targets, options, lse,
-                                                               /*count_correct=*/false);
+  const bool on_cuda = logits.device() == Device::cuda;
+  // The GPU keeps logsumexp and the loss in f32 whatever the logits' dtype.
+  const DType stats_dtype = on_cuda ? DType::f32 : logits.dtype();
+  Tensor lse = record ? Tensor::empty({targets.numel()}, stats_dtype, logits.device()) : Tensor();
+  Tensor out = on_cuda ? Tensor::empty({}, DType::f32, Device::cuda) : Tensor();
+  const cpu::CrossEntropyResult r =
+      forward_on_device(op, logits, targets, options, lse, out, /*count_correct=*/false);
   flops_ledger().add(Phase::forward, FlopsKind::other, row_flops(r.count, vocab));
-  const double mean = r.count > 0 ? r.loss_sum / static_cast<double>(r.count) : 0.0;
-  Tensor out = Tensor::scalar(mean, logits.dtype());
+  if (!on_cuda) {
+    const double mean = r.count > 0 ? r.loss_sum / static_cast<double>(r.count) : 0.0;
+    out = Tensor::scalar(mean, logits.dtype());
+  }
 
   if (record) {
     out.set_requires_grad(true);
@@ -52,7 +72,13 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets,
       if (!out.has_grad() || !logits.requires_grad()) return;
       const double g = out.grad().item();
       const double scale = count > 0 ? g / static_cast<double>(count) : 0.0;
-      cpu::cross_entropy_backward(logits, targets, lse, options, scale, grad_slot(logits));
+      const GradSlot dlogits = grad_slot(logits);
+      if (logits.device() == Device::cuda) {
+        GRAFT_ON_CUDA("softmax_cross_entropy", logits,
+                      cuda::cross_entropy_backward(logits, targets, lse, options, scale, dlogits));
+      } else {
+        cpu::cross_entropy_backward(logits, targets, lse, options, scale, dlogits);
+      }
       flops_ledger().add(Phase::backward, FlopsKind::other, row_flops(count, vocab));
     });
   }
@@ -64,8 +90,9 @@ CrossEntropyStats cross_entropy_stats(const Tensor& logits, const Tensor& target
   check_args("cross_entropy_stats", logits, targets);
   CrossEntropyOptions options;
   options.ignore_index = ignore_index;
-  const cpu::CrossEntropyResult r = cpu::cross_entropy_forward(
-      "cross_entropy_stats", logits, targets, options, Tensor(), /*count_correct=*/true);
+  const cpu::CrossEntropyResult r =
+      forward_on_device("cross_entropy_stats", logits, targets, options, Tensor(), Tensor(),
+                        /*count_correct=*/true);
   flops_ledger().add(Phase::forward, FlopsKind::other, row_flops(r.count, logits.dim(-1)));
   return {r.loss_sum, r.count, r.correct};
 }

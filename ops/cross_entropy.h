@@ -1,8 +1,11 @@
 // softmax_cross_entropy: fused log-softmax + negative log-likelihood, mean over
 // the positions that count.
 //
-//   logits: [..., V] f32/f64; targets: i32 with logits' leading shape [...];
-//   out: scalar (shape {}), logits' dtype,
+//   logits: [..., V] f32/f64 on the CPU, f32/bf16 on CUDA; targets: i32 with
+//   logits' leading shape [...], on logits' device;
+//   out: scalar (shape {}) on logits' device, in logits' dtype on the CPU and
+//   always f32 on CUDA (a bf16 loss would round away the digits that show
+//   training progress), equal to the
 //     mean over non-ignored rows of (1-ε)·(-log p_target) + ε·mean_v(-log p_v)
 //   (PyTorch's label_smoothing), and 0 when every target is ignored.
 // A target outside [0, V) that is not ignore_index is a graft::Error naming it.

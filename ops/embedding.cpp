@@ -2,6 +2,7 @@
 
 #include "ops/autograd.h"
 #include "ops/cpu/embedding.h"
+#include "ops/cuda/embedding.h"
 #include "ops/flops.h"
 #include "ops/op_checks.h"
 
@@ -17,14 +18,22 @@ Tensor embedding(const Tensor& ids, const Tensor& table) {
   Shape out_shape = ids.shape();
   out_shape.push_back(table.dim(1));
   Tensor out = Tensor::empty(out_shape, table.dtype(), table.device());
-  if (table.device() != Device::cpu) fail_unsupported_device("embedding", table);
-  cpu::embedding_forward(ids, table, out);
+  if (table.device() == Device::cuda) {
+    GRAFT_ON_CUDA("embedding", table, cuda::embedding_forward(ids, table, out));
+  } else {
+    cpu::embedding_forward(ids, table, out);
+  }
 
   if (needs_grad({table})) {
     out.set_requires_grad(true);
     tape().record("embedding", [ids, table, out] {
       if (!out.has_grad() || !table.requires_grad()) return;
-      cpu::embedding_backward(ids, out.grad(), grad_slot(table));
+      const GradSlot dtable = grad_slot(table);
+      if (table.device() == Device::cuda) {
+        GRAFT_ON_CUDA("embedding", table, cuda::embedding_backward(ids, out.grad(), dtable));
+      } else {
+        cpu::embedding_backward(ids, out.grad(), dtable);
+      }
       flops_ledger().add(Phase::backward, FlopsKind::other,
                          static_cast<double>(ids.numel()) * static_cast<double>(table.dim(1)));
     });

@@ -4,6 +4,7 @@
 
 #include "ops/autograd.h"
 #include "ops/cpu/layer_norm.h"
+#include "ops/cuda/layer_norm.h"
 #include "ops/flops.h"
 #include "ops/op_checks.h"
 
@@ -21,13 +22,19 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
     check_shape_arg("layer_norm", "bias", bias, {d});
   }
   GRAFT_CHECK(std::isfinite(eps) && eps >= 0, "layer_norm: eps must be >= 0, got " << eps);
-  if (x.device() != Device::cpu) fail_unsupported_device("layer_norm", x);
 
   const int64_t rows = x.numel() / d;
+  const bool on_cuda = x.device() == Device::cuda;
+  // The GPU keeps statistics in f32 whatever x's dtype (bf16 would lose them).
+  const DType stats_dtype = on_cuda ? DType::f32 : x.dtype();
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  Tensor mean = Tensor::empty({rows}, x.dtype(), x.device());
-  Tensor rstd = Tensor::empty({rows}, x.dtype(), x.device());
-  cpu::layer_norm_forward(x, weight, bias, eps, out, mean, rstd);
+  Tensor mean = Tensor::empty({rows}, stats_dtype, x.device());
+  Tensor rstd = Tensor::empty({rows}, stats_dtype, x.device());
+  if (on_cuda) {
+    GRAFT_ON_CUDA("layer_norm", x, cuda::layer_norm_forward(x, weight, bias, eps, out, mean, rstd));
+  } else {
+    cpu::layer_norm_forward(x, weight, bias, eps, out, mean, rstd);
+  }
   const double n = static_cast<double>(x.numel());
   flops_ledger().add(Phase::forward, FlopsKind::other, (bias.defined() ? 8 : 7) * n);
 
@@ -41,8 +48,16 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
       if (want_x) dx = grad_slot(x);
       if (want_w) dw = grad_slot(weight);
       if (want_b) db = grad_slot(bias);
-      cpu::layer_norm_backward(x, weight, mean, rstd, out.grad(), want_x ? &dx : nullptr,
-                               want_w ? &dw : nullptr, want_b ? &db : nullptr);
+      const GradSlot* dx_slot = want_x ? &dx : nullptr;
+      const GradSlot* dw_slot = want_w ? &dw : nullptr;
+      const GradSlot* db_slot = want_b ? &db : nullptr;
+      if (x.device() == Device::cuda) {
+        GRAFT_ON_CUDA("layer_norm", x,
+                      cuda::layer_norm_backward(x, weight, mean, rstd, out.grad(), dx_slot, dw_slot,
+                                                db_slot));
+      } else {
+        cpu::layer_norm_backward(x, weight, mean, rstd, out.grad(), dx_slot, dw_slot, db_slot);
+      }
       flops_ledger().add(Phase::backward, FlopsKind::other,
                          n * (10 * want_x + 2 * want_w + 1 * want_b));
     });

@@ -2,7 +2,8 @@
 // rstd = 1 / sqrt(var + eps) and var the biased (population) variance, as in
 // torch.nn.LayerNorm.
 //
-//   x: [..., D] f32/f64; weight: [D]; bias: [D] or undefined; out: x's shape.
+//   x: [..., D] f32/f64 on the CPU, f32/bf16 on CUDA; weight: [D]; bias: [D] or
+//   undefined (both x's dtype and device); out: x's shape.
 // Forward keeps each row's mean and rstd for backward.
 // FLOPs (FlopsKind::other), N = x.numel(): forward 8 per element (7 without
 // bias): 1 for the mean, 3 for the variance, 4 to normalise and apply the

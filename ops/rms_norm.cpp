@@ -4,6 +4,7 @@
 
 #include "ops/autograd.h"
 #include "ops/cpu/rms_norm.h"
+#include "ops/cuda/rms_norm.h"
 #include "ops/flops.h"
 #include "ops/op_checks.h"
 
@@ -17,11 +18,16 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
   check_float_arg("rms_norm", "weight", weight, x);
   check_shape_arg("rms_norm", "weight", weight, {d});
   GRAFT_CHECK(std::isfinite(eps) && eps >= 0, "rms_norm: eps must be >= 0, got " << eps);
-  if (x.device() != Device::cpu) fail_unsupported_device("rms_norm", x);
 
+  const bool on_cuda = x.device() == Device::cuda;
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  Tensor rstd = Tensor::empty({x.numel() / d}, x.dtype(), x.device());
-  cpu::rms_norm_forward(x, weight, eps, out, rstd);
+  // The GPU keeps rstd in f32 whatever x's dtype.
+  Tensor rstd = Tensor::empty({x.numel() / d}, on_cuda ? DType::f32 : x.dtype(), x.device());
+  if (on_cuda) {
+    GRAFT_ON_CUDA("rms_norm", x, cuda::rms_norm_forward(x, weight, eps, out, rstd));
+  } else {
+    cpu::rms_norm_forward(x, weight, eps, out, rstd);
+  }
   const double n = static_cast<double>(x.numel());
   flops_ledger().add(Phase::forward, FlopsKind::other, 4 * n);
 
@@ -33,8 +39,14 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
       const bool want_x = x.requires_grad(), want_w = weight.requires_grad();
       if (want_x) dx = grad_slot(x);
       if (want_w) dw = grad_slot(weight);
-      cpu::rms_norm_backward(x, weight, rstd, out.grad(), want_x ? &dx : nullptr,
-                             want_w ? &dw : nullptr);
+      const GradSlot* dx_slot = want_x ? &dx : nullptr;
+      const GradSlot* dw_slot = want_w ? &dw : nullptr;
+      if (x.device() == Device::cuda) {
+        GRAFT_ON_CUDA("rms_norm", x,
+                      cuda::rms_norm_backward(x, weight, rstd, out.grad(), dx_slot, dw_slot));
+      } else {
+        cpu::rms_norm_backward(x, weight, rstd, out.grad(), dx_slot, dw_slot);
+      }
       flops_ledger().add(Phase::backward, FlopsKind::other, n * (7 * want_x + 2 * want_w));
     });
   }
