@@ -47,6 +47,10 @@ class MpiCommunicator : public Communicator {
 
  private:
   Watchdog::Guard watch(const std::string& what) const;
+  // GPU tensors go to an NCCL communicator over the same ranks, made at the
+  // first GPU collective (dist/nccl_communicator.h).
+  Communicator& device_communicator();
+  std::unique_ptr<Communicator> device_;
 
   MPI_Comm comm_;
   std::string name_;
