@@ -89,19 +89,36 @@ __device__ __forceinline__ void load_b_trans(uint32_t b[4], const bf16* tile, in
 #endif
 }
 
-// Rows [row0, row0 + ROWS) of one head into a padded tile, 16 bytes at a
-// time; rows past `rows` are zeros.
+// Starts copying rows [row0, row0 + ROWS) of one head into a padded tile,
+// 16 bytes per cp.async; rows past `rows` become zeros (source size 0). The
+// copies land by the matching wait_async_copies().
 template <int DH, int ROWS>
-__device__ __forceinline__ void load_rows(bf16* tile, const bf16* src, const Geometry& g, int b,
-                                          int row0, int rows, int h) {
+__device__ __forceinline__ void copy_rows_async(bf16* tile, const bf16* src, const Geometry& g,
+                                                int b, int row0, int rows, int h) {
   constexpr int kVectors = DH / 8;
   for (int x = threadIdx.x; x < ROWS * kVectors; x += kThreads) {
     const int r = x / kVectors, col = (x % kVectors) * 8;
     const int t = row0 + r;
-    uint4 value = make_uint4(0, 0, 0, 0);
-    if (t < rows) value = *reinterpret_cast<const uint4*>(src + g.row_offset(b, t, rows, h) + col);
-    *reinterpret_cast<uint4*>(tile + r * (DH + 8) + col) = value;
+    const bf16* from = t < rows ? src + g.row_offset(b, t, rows, h) + col : src;
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    const unsigned to = static_cast<unsigned>(__cvta_generic_to_shared(tile + r * (DH + 8) + col));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(to), "l"(from),
+                 "r"(t < rows ? 16 : 0));
+#endif
   }
+}
+
+__device__ __forceinline__ void commit_async_copies() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.commit_group;\n" ::);
+#endif
+}
+
+// Waits for this thread's copies; a __syncthreads() after it publishes them.
+__device__ __forceinline__ void wait_async_copies() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.wait_group 0;\n" ::);
+#endif
 }
 
 // A fragment of P (or dS) for keys 16 kc .. 16 kc + 15 from the accumulators
@@ -140,7 +157,7 @@ __device__ __forceinline__ void store_rows(bf16* dst, const float acc[DH / 8][4]
 
 template <int DH>
 constexpr size_t forward_shared_bytes() {
-  return size_t{3} * kRows * (DH + 8) * sizeof(bf16);
+  return size_t{kRows + 4 * kKeys} * (DH + 8) * sizeof(bf16);
 }
 
 template <int DH>
@@ -149,9 +166,10 @@ __global__ void __launch_bounds__(kThreads)
                       float* lse) {
   constexpr int S = DH + 8;
   extern __shared__ __align__(16) unsigned char smem_raw[];
+  // Q, then K and V twice: the next key tile loads while this one is used.
   bf16* q_s = reinterpret_cast<bf16*>(smem_raw);
-  bf16* k_s = q_s + kRows * S;
-  bf16* v_s = k_s + kKeys * S;
+  bf16* k_buf[2] = {q_s + kRows * S, q_s + (kRows + kKeys) * S};
+  bf16* v_buf[2] = {q_s + (kRows + 2 * kKeys) * S, q_s + (kRows + 3 * kKeys) * S};
   // Causal blocks with the most keys start first.
   const int tile = g.causal ? gridDim.x - 1 - blockIdx.x : blockIdx.x;
   const int i0 = tile * kRows, h = blockIdx.y, b = blockIdx.z;
@@ -160,7 +178,14 @@ __global__ void __launch_bounds__(kThreads)
   const int rows[2] = {i0 + row0 + (lane >> 2), i0 + row0 + (lane >> 2) + 8};
   const float scale2 = g.scale * kLog2e;
 
-  load_rows<DH, kRows>(q_s, q, g, b, i0, g.q_len, h);
+  const int key_end = key_end_for(g, min(i0 + kRows, g.q_len) - 1);
+  copy_rows_async<DH, kRows>(q_s, q, g, b, i0, g.q_len, h);
+  if (key_end > 0) {
+    copy_rows_async<DH, kKeys>(k_buf[0], k, g, b, 0, g.k_len, h);
+    copy_rows_async<DH, kKeys>(v_buf[0], v, g, b, 0, g.k_len, h);
+  }
+  commit_async_copies();
+  wait_async_copies();
   __syncthreads();
   uint32_t qa[DH / 16][4];
 #pragma unroll
@@ -172,12 +197,18 @@ __global__ void __launch_bounds__(kThreads)
   for (int dt = 0; dt < DH / 8; ++dt)
     o[dt][0] = o[dt][1] = o[dt][2] = o[dt][3] = 0.0f;
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
-  const int key_end = key_end_for(g, min(i0 + kRows, g.q_len) - 1);
-  for (int j0 = 0; j0 < key_end; j0 += kKeys) {
-    __syncthreads();  // the previous K and V tiles are consumed
-    load_rows<DH, kKeys>(k_s, k, g, b, j0, g.k_len, h);
-    load_rows<DH, kKeys>(v_s, v, g, b, j0, g.k_len, h);
+  for (int j0 = 0, step = 0; j0 < key_end; j0 += kKeys, ++step) {
+    // This tile has landed and every warp is done with the previous one, whose
+    // buffers now take the next tile.
+    wait_async_copies();
     __syncthreads();
+    if (j0 + kKeys < key_end) {
+      copy_rows_async<DH, kKeys>(k_buf[(step + 1) & 1], k, g, b, j0 + kKeys, g.k_len, h);
+      copy_rows_async<DH, kKeys>(v_buf[(step + 1) & 1], v, g, b, j0 + kKeys, g.k_len, h);
+    }
+    commit_async_copies();
+    const bf16* k_s = k_buf[step & 1];
+    const bf16* v_s = v_buf[step & 1];
     float s[kKeys / 8][4];
 #pragma unroll
     for (int nt = 0; nt < kKeys / 8; ++nt) {
@@ -258,7 +289,7 @@ __global__ void __launch_bounds__(kThreads)
 
 template <int DH>
 constexpr size_t dq_shared_bytes() {
-  return size_t{4} * kRows * (DH + 8) * sizeof(bf16);
+  return size_t{2 * kRows + 4 * kKeys} * (DH + 8) * sizeof(bf16);
 }
 
 // dQ = scale * dS K for 64 query rows, streaming key tiles.
@@ -270,8 +301,8 @@ __global__ void __launch_bounds__(kThreads)
   extern __shared__ __align__(16) unsigned char smem_raw[];
   bf16* q_s = reinterpret_cast<bf16*>(smem_raw);
   bf16* do_s = q_s + kRows * S;
-  bf16* k_s = do_s + kRows * S;
-  bf16* v_s = k_s + kKeys * S;
+  bf16* k_buf[2] = {do_s + kRows * S, do_s + (kRows + kKeys) * S};
+  bf16* v_buf[2] = {do_s + (kRows + 2 * kKeys) * S, do_s + (kRows + 3 * kKeys) * S};
   const int tile = g.causal ? gridDim.x - 1 - blockIdx.x : blockIdx.x;
   const int i0 = tile * kRows, h = blockIdx.y, b = blockIdx.z;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
@@ -286,18 +317,28 @@ __global__ void __launch_bounds__(kThreads)
     row_delta[r] = real ? delta[g.stat_index(b, h, rows[r])] : 0.0f;
   }
 
-  load_rows<DH, kRows>(q_s, q, g, b, i0, g.q_len, h);
-  load_rows<DH, kRows>(do_s, dout, g, b, i0, g.q_len, h);
+  const int key_end = key_end_for(g, min(i0 + kRows, g.q_len) - 1);
+  copy_rows_async<DH, kRows>(q_s, q, g, b, i0, g.q_len, h);
+  copy_rows_async<DH, kRows>(do_s, dout, g, b, i0, g.q_len, h);
+  if (key_end > 0) {
+    copy_rows_async<DH, kKeys>(k_buf[0], k, g, b, 0, g.k_len, h);
+    copy_rows_async<DH, kKeys>(v_buf[0], v, g, b, 0, g.k_len, h);
+  }
+  commit_async_copies();
   float acc[DH / 8][4];
 #pragma unroll
   for (int dt = 0; dt < DH / 8; ++dt)
     acc[dt][0] = acc[dt][1] = acc[dt][2] = acc[dt][3] = 0.0f;
-  const int key_end = key_end_for(g, min(i0 + kRows, g.q_len) - 1);
-  for (int j0 = 0; j0 < key_end; j0 += kKeys) {
+  for (int j0 = 0, step = 0; j0 < key_end; j0 += kKeys, ++step) {
+    wait_async_copies();
     __syncthreads();
-    load_rows<DH, kKeys>(k_s, k, g, b, j0, g.k_len, h);
-    load_rows<DH, kKeys>(v_s, v, g, b, j0, g.k_len, h);
-    __syncthreads();
+    if (j0 + kKeys < key_end) {
+      copy_rows_async<DH, kKeys>(k_buf[(step + 1) & 1], k, g, b, j0 + kKeys, g.k_len, h);
+      copy_rows_async<DH, kKeys>(v_buf[(step + 1) & 1], v, g, b, j0 + kKeys, g.k_len, h);
+    }
+    commit_async_copies();
+    const bf16* k_s = k_buf[step & 1];
+    const bf16* v_s = v_buf[step & 1];
     float s[kKeys / 8][4], dp[kKeys / 8][4];
 #pragma unroll
     for (int nt = 0; nt < kKeys / 8; ++nt) {
@@ -344,12 +385,13 @@ __global__ void __launch_bounds__(kThreads)
       }
     }
   }
+  wait_async_copies();  // none in flight at exit, even when no key tile ran
   store_rows<DH>(dq, acc, g.scale, rows, g.q_len, g, b, h, accumulate, lane);
 }
 
 template <int DH, int BQ>
 constexpr size_t dkv_shared_bytes() {
-  return size_t{2} * (kRows + BQ) * (DH + 8) * sizeof(bf16) + 2 * BQ * sizeof(float);
+  return size_t{2} * (kRows + 2 * BQ) * (DH + 8) * sizeof(bf16) + 4 * BQ * sizeof(float);
 }
 
 // dK = scale * dS^T Q and dV = P^T dO for 64 key rows, streaming BQ query rows
@@ -364,18 +406,34 @@ __global__ void __launch_bounds__(kThreads)
   extern __shared__ __align__(16) unsigned char smem_raw[];
   bf16* k_s = reinterpret_cast<bf16*>(smem_raw);
   bf16* v_s = k_s + kRows * S;
-  bf16* q_s = v_s + kRows * S;
-  bf16* do_s = q_s + BQ * S;
-  float* lse2_s = reinterpret_cast<float*>(do_s + BQ * S);
-  float* delta_s = lse2_s + BQ;
+  // Q, dO and their row statistics twice: the next query tile loads while
+  // this one is used.
+  bf16* q_buf[2] = {v_s + kRows * S, v_s + (kRows + BQ) * S};
+  bf16* do_buf[2] = {v_s + (kRows + 2 * BQ) * S, v_s + (kRows + 3 * BQ) * S};
+  float* stats = reinterpret_cast<float*>(v_s + (kRows + 4 * BQ) * S);
+  float* lse2_buf[2] = {stats, stats + BQ};
+  float* delta_buf[2] = {stats + 2 * BQ, stats + 3 * BQ};
   const int j0 = blockIdx.x * kRows, h = blockIdx.y, b = blockIdx.z;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int row0 = warp * 16;
   const int keys[2] = {j0 + row0 + (lane >> 2), j0 + row0 + (lane >> 2) + 8};
   const float scale2 = g.scale * kLog2e;
 
-  load_rows<DH, kRows>(k_s, k, g, b, j0, g.k_len, h);
-  load_rows<DH, kRows>(v_s, v, g, b, j0, g.k_len, h);
+  // Starts loading query tile i0 into buffer `slot`.
+  auto load_queries = [&](int i0, int slot) {
+    copy_rows_async<DH, BQ>(q_buf[slot], q, g, b, i0, g.q_len, h);
+    copy_rows_async<DH, BQ>(do_buf[slot], dout, g, b, i0, g.q_len, h);
+    if (threadIdx.x < BQ) {
+      const int i = i0 + threadIdx.x;
+      lse2_buf[slot][threadIdx.x] = i < g.q_len ? lse[g.stat_index(b, h, i)] * kLog2e : INFINITY;
+      delta_buf[slot][threadIdx.x] = i < g.q_len ? delta[g.stat_index(b, h, i)] : 0.0f;
+    }
+  };
+  const int first = first_query_for(g, j0) / BQ * BQ;
+  copy_rows_async<DH, kRows>(k_s, k, g, b, j0, g.k_len, h);
+  copy_rows_async<DH, kRows>(v_s, v, g, b, j0, g.k_len, h);
+  if (first < g.q_len) load_queries(first, 0);
+  commit_async_copies();
   float dk_acc[DH / 8][4], dv_acc[DH / 8][4];
 #pragma unroll
   for (int dt = 0; dt < DH / 8; ++dt) {
@@ -383,17 +441,15 @@ __global__ void __launch_bounds__(kThreads)
     for (int e = 0; e < 4; ++e)
       dk_acc[dt][e] = dv_acc[dt][e] = 0.0f;
   }
-  const int first = first_query_for(g, j0) / BQ * BQ;
-  for (int i0 = first; i0 < g.q_len; i0 += BQ) {
+  for (int i0 = first, step = 0; i0 < g.q_len; i0 += BQ, ++step) {
+    wait_async_copies();
     __syncthreads();
-    load_rows<DH, BQ>(q_s, q, g, b, i0, g.q_len, h);
-    load_rows<DH, BQ>(do_s, dout, g, b, i0, g.q_len, h);
-    if (threadIdx.x < BQ) {
-      const int i = i0 + threadIdx.x;
-      lse2_s[threadIdx.x] = i < g.q_len ? lse[g.stat_index(b, h, i)] * kLog2e : INFINITY;
-      delta_s[threadIdx.x] = i < g.q_len ? delta[g.stat_index(b, h, i)] : 0.0f;
-    }
-    __syncthreads();
+    if (i0 + BQ < g.q_len) load_queries(i0 + BQ, (step + 1) & 1);
+    commit_async_copies();
+    const bf16* q_s = q_buf[step & 1];
+    const bf16* do_s = do_buf[step & 1];
+    const float* lse2_s = lse2_buf[step & 1];
+    const float* delta_s = delta_buf[step & 1];
     // S^T = K Q^T and dP^T = V dO^T for the warp's 16 keys by BQ queries.
     float st[BQ / 8][4], dpt[BQ / 8][4];
 #pragma unroll
