@@ -138,6 +138,7 @@ template <int DH>
 __device__ __forceinline__ void store_rows(bf16* dst, const float acc[DH / 8][4], float factor,
                                            const int rows[2], int rows_total, const Geometry& g,
                                            int b, int h, bool accumulate, int lane) {
+#pragma unroll
   for (int r = 0; r < 2; ++r) {
     if (rows[r] >= rows_total) continue;
     bf16* row = dst + g.row_offset(b, rows[r], rows_total, h) + 2 * (lane & 3);
@@ -168,8 +169,9 @@ __global__ void __launch_bounds__(kThreads)
   extern __shared__ __align__(16) unsigned char smem_raw[];
   // Q, then K and V twice: the next key tile loads while this one is used.
   bf16* q_s = reinterpret_cast<bf16*>(smem_raw);
-  bf16* k_buf[2] = {q_s + kRows * S, q_s + (kRows + kKeys) * S};
-  bf16* v_buf[2] = {q_s + (kRows + 2 * kKeys) * S, q_s + (kRows + 3 * kKeys) * S};
+  // Buffers by arithmetic, not pointer arrays (which would live in local memory).
+  auto k_buf = [&](int slot) { return q_s + (kRows + slot * kKeys) * S; };
+  auto v_buf = [&](int slot) { return q_s + (kRows + (2 + slot) * kKeys) * S; };
   // Causal blocks with the most keys start first.
   const int tile = g.causal ? gridDim.x - 1 - blockIdx.x : blockIdx.x;
   const int i0 = tile * kRows, h = blockIdx.y, b = blockIdx.z;
@@ -181,8 +183,8 @@ __global__ void __launch_bounds__(kThreads)
   const int key_end = key_end_for(g, min(i0 + kRows, g.q_len) - 1);
   copy_rows_async<DH, kRows>(q_s, q, g, b, i0, g.q_len, h);
   if (key_end > 0) {
-    copy_rows_async<DH, kKeys>(k_buf[0], k, g, b, 0, g.k_len, h);
-    copy_rows_async<DH, kKeys>(v_buf[0], v, g, b, 0, g.k_len, h);
+    copy_rows_async<DH, kKeys>(k_buf(0), k, g, b, 0, g.k_len, h);
+    copy_rows_async<DH, kKeys>(v_buf(0), v, g, b, 0, g.k_len, h);
   }
   commit_async_copies();
   wait_async_copies();
@@ -203,12 +205,12 @@ __global__ void __launch_bounds__(kThreads)
     wait_async_copies();
     __syncthreads();
     if (j0 + kKeys < key_end) {
-      copy_rows_async<DH, kKeys>(k_buf[(step + 1) & 1], k, g, b, j0 + kKeys, g.k_len, h);
-      copy_rows_async<DH, kKeys>(v_buf[(step + 1) & 1], v, g, b, j0 + kKeys, g.k_len, h);
+      copy_rows_async<DH, kKeys>(k_buf((step + 1) & 1), k, g, b, j0 + kKeys, g.k_len, h);
+      copy_rows_async<DH, kKeys>(v_buf((step + 1) & 1), v, g, b, j0 + kKeys, g.k_len, h);
     }
     commit_async_copies();
-    const bf16* k_s = k_buf[step & 1];
-    const bf16* v_s = v_buf[step & 1];
+    const bf16* k_s = k_buf(step & 1);
+    const bf16* v_s = v_buf(step & 1);
     float s[kKeys / 8][4];
 #pragma unroll
     for (int nt = 0; nt < kKeys / 8; ++nt) {
@@ -301,8 +303,8 @@ __global__ void __launch_bounds__(kThreads)
   extern __shared__ __align__(16) unsigned char smem_raw[];
   bf16* q_s = reinterpret_cast<bf16*>(smem_raw);
   bf16* do_s = q_s + kRows * S;
-  bf16* k_buf[2] = {do_s + kRows * S, do_s + (kRows + kKeys) * S};
-  bf16* v_buf[2] = {do_s + (kRows + 2 * kKeys) * S, do_s + (kRows + 3 * kKeys) * S};
+  auto k_buf = [&](int slot) { return do_s + (kRows + slot * kKeys) * S; };
+  auto v_buf = [&](int slot) { return do_s + (kRows + (2 + slot) * kKeys) * S; };
   const int tile = g.causal ? gridDim.x - 1 - blockIdx.x : blockIdx.x;
   const int i0 = tile * kRows, h = blockIdx.y, b = blockIdx.z;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
@@ -321,8 +323,8 @@ __global__ void __launch_bounds__(kThreads)
   copy_rows_async<DH, kRows>(q_s, q, g, b, i0, g.q_len, h);
   copy_rows_async<DH, kRows>(do_s, dout, g, b, i0, g.q_len, h);
   if (key_end > 0) {
-    copy_rows_async<DH, kKeys>(k_buf[0], k, g, b, 0, g.k_len, h);
-    copy_rows_async<DH, kKeys>(v_buf[0], v, g, b, 0, g.k_len, h);
+    copy_rows_async<DH, kKeys>(k_buf(0), k, g, b, 0, g.k_len, h);
+    copy_rows_async<DH, kKeys>(v_buf(0), v, g, b, 0, g.k_len, h);
   }
   commit_async_copies();
   float acc[DH / 8][4];
@@ -333,12 +335,12 @@ __global__ void __launch_bounds__(kThreads)
     wait_async_copies();
     __syncthreads();
     if (j0 + kKeys < key_end) {
-      copy_rows_async<DH, kKeys>(k_buf[(step + 1) & 1], k, g, b, j0 + kKeys, g.k_len, h);
-      copy_rows_async<DH, kKeys>(v_buf[(step + 1) & 1], v, g, b, j0 + kKeys, g.k_len, h);
+      copy_rows_async<DH, kKeys>(k_buf((step + 1) & 1), k, g, b, j0 + kKeys, g.k_len, h);
+      copy_rows_async<DH, kKeys>(v_buf((step + 1) & 1), v, g, b, j0 + kKeys, g.k_len, h);
     }
     commit_async_copies();
-    const bf16* k_s = k_buf[step & 1];
-    const bf16* v_s = v_buf[step & 1];
+    const bf16* k_s = k_buf(step & 1);
+    const bf16* v_s = v_buf(step & 1);
     float s[kKeys / 8][4], dp[kKeys / 8][4];
 #pragma unroll
     for (int nt = 0; nt < kKeys / 8; ++nt) {
@@ -408,11 +410,12 @@ __global__ void __launch_bounds__(kThreads)
   bf16* v_s = k_s + kRows * S;
   // Q, dO and their row statistics twice: the next query tile loads while
   // this one is used.
-  bf16* q_buf[2] = {v_s + kRows * S, v_s + (kRows + BQ) * S};
-  bf16* do_buf[2] = {v_s + (kRows + 2 * BQ) * S, v_s + (kRows + 3 * BQ) * S};
+  // Buffers by arithmetic, not pointer arrays (which would live in local memory).
+  auto q_buf = [&](int slot) { return v_s + (kRows + slot * BQ) * S; };
+  auto do_buf = [&](int slot) { return v_s + (kRows + (2 + slot) * BQ) * S; };
   float* stats = reinterpret_cast<float*>(v_s + (kRows + 4 * BQ) * S);
-  float* lse2_buf[2] = {stats, stats + BQ};
-  float* delta_buf[2] = {stats + 2 * BQ, stats + 3 * BQ};
+  auto lse2_buf = [&](int slot) { return stats + slot * BQ; };
+  auto delta_buf = [&](int slot) { return stats + (2 + slot) * BQ; };
   const int j0 = blockIdx.x * kRows, h = blockIdx.y, b = blockIdx.z;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int row0 = warp * 16;
@@ -421,12 +424,12 @@ __global__ void __launch_bounds__(kThreads)
 
   // Starts loading query tile i0 into buffer `slot`.
   auto load_queries = [&](int i0, int slot) {
-    copy_rows_async<DH, BQ>(q_buf[slot], q, g, b, i0, g.q_len, h);
-    copy_rows_async<DH, BQ>(do_buf[slot], dout, g, b, i0, g.q_len, h);
+    copy_rows_async<DH, BQ>(q_buf(slot), q, g, b, i0, g.q_len, h);
+    copy_rows_async<DH, BQ>(do_buf(slot), dout, g, b, i0, g.q_len, h);
     if (threadIdx.x < BQ) {
       const int i = i0 + threadIdx.x;
-      lse2_buf[slot][threadIdx.x] = i < g.q_len ? lse[g.stat_index(b, h, i)] * kLog2e : INFINITY;
-      delta_buf[slot][threadIdx.x] = i < g.q_len ? delta[g.stat_index(b, h, i)] : 0.0f;
+      lse2_buf(slot)[threadIdx.x] = i < g.q_len ? lse[g.stat_index(b, h, i)] * kLog2e : INFINITY;
+      delta_buf(slot)[threadIdx.x] = i < g.q_len ? delta[g.stat_index(b, h, i)] : 0.0f;
     }
   };
   const int first = first_query_for(g, j0) / BQ * BQ;
@@ -446,10 +449,10 @@ __global__ void __launch_bounds__(kThreads)
     __syncthreads();
     if (i0 + BQ < g.q_len) load_queries(i0 + BQ, (step + 1) & 1);
     commit_async_copies();
-    const bf16* q_s = q_buf[step & 1];
-    const bf16* do_s = do_buf[step & 1];
-    const float* lse2_s = lse2_buf[step & 1];
-    const float* delta_s = delta_buf[step & 1];
+    const bf16* q_s = q_buf(step & 1);
+    const bf16* do_s = do_buf(step & 1);
+    const float* lse2_s = lse2_buf(step & 1);
+    const float* delta_s = delta_buf(step & 1);
     // S^T = K Q^T and dP^T = V dO^T for the warp's 16 keys by BQ queries.
     float st[BQ / 8][4], dpt[BQ / 8][4];
 #pragma unroll
