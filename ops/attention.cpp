@@ -4,6 +4,7 @@
 
 #include "ops/autograd.h"
 #include "ops/cpu/attention.h"
+#include "ops/cuda/attention.h"
 #include "ops/flops.h"
 #include "ops/op_checks.h"
 
@@ -63,12 +64,23 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   const bool record = needs_grad({q, k, v});
 
   Tensor out = Tensor::empty(q.shape(), q.dtype(), q.device());
-  // Backward needs the probabilities; without it they stay in per-thread
-  // scratch and the [B, H, Tq, Tk] buffer is never allocated.
-  Tensor probs = record ? Tensor::empty({s.batch, s.heads, s.q_len, s.k_len}, q.dtype(), q.device())
-                        : Tensor();
-  if (q.device() != Device::cpu) fail_unsupported_device(kOp, q);
-  cpu::attention_forward(s, q, k, v, options.key_padding_mask, probs, out);
+  const bool on_cuda = q.device() == Device::cuda;
+  if (!on_cuda && q.device() != Device::cpu) fail_unsupported_device(kOp, q);
+  // Backward needs the probabilities on the CPU; without it they stay in
+  // per-thread scratch and the [B, H, Tq, Tk] buffer is never allocated. The
+  // CUDA kernels recompute them from the row logsumexp [B, H, Tq] instead.
+  Tensor probs = record && !on_cuda
+                     ? Tensor::empty({s.batch, s.heads, s.q_len, s.k_len}, q.dtype(), q.device())
+                     : Tensor();
+  Tensor lse = record && on_cuda
+                   ? Tensor::empty({s.batch, s.heads, s.q_len}, DType::f32, q.device())
+                   : Tensor();
+  const Tensor mask = options.key_padding_mask;
+  if (on_cuda) {
+    GRAFT_ON_CUDA(kOp, q, cuda::attention_forward(s, q, k, v, mask, lse, out));
+  } else {
+    cpu::attention_forward(s, q, k, v, mask, probs, out);
+  }
   const double one_product = gemm_flops(s.batch * s.heads * s.q_len, s.k_len, s.head_dim);
   flops_ledger().add(Phase::forward, FlopsKind::attention, 2 * one_product);
   flops_ledger().add(Phase::forward, FlopsKind::other,
@@ -76,7 +88,7 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
 
   if (record) {
     out.set_requires_grad(true);
-    tape().record(kOp, [s, q, k, v, probs, out, one_product] {
+    tape().record(kOp, [s, q, k, v, mask, probs, lse, out, one_product] {
       if (!out.has_grad()) return;
       // Slots are taken in the kernel's write order (q, k, v) so that when
       // operands alias, only the first one written can be a fresh slot.
@@ -86,8 +98,16 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
       if (want_q) dq = grad_slot(q);
       if (want_k) dk = grad_slot(k);
       if (want_v) dv = grad_slot(v);
-      cpu::attention_backward(s, q, k, v, probs, out.grad(), want_q ? &dq : nullptr,
-                              want_k ? &dk : nullptr, want_v ? &dv : nullptr);
+      const GradSlot* dq_ptr = want_q ? &dq : nullptr;
+      const GradSlot* dk_ptr = want_k ? &dk : nullptr;
+      const GradSlot* dv_ptr = want_v ? &dv : nullptr;
+      if (q.device() == Device::cuda) {
+        GRAFT_ON_CUDA(kOp, q,
+                      cuda::attention_backward(s, q, k, v, mask, out, lse, out.grad(), dq_ptr,
+                                               dk_ptr, dv_ptr));
+      } else {
+        cpu::attention_backward(s, q, k, v, probs, out.grad(), dq_ptr, dk_ptr, dv_ptr);
+      }
       // dP feeds only dQ and dK, so a v-only backward skips it.
       const bool need_ds = want_q || want_k;
       const int products = static_cast<int>(need_ds) + static_cast<int>(want_q) +
