@@ -63,8 +63,8 @@ GradientReducer::GradientReducer(Communicator& dp, const std::vector<Tensor>& pa
     b.members.push_back(i);
     b.offsets.push_back(static_cast<int64_t>(bytes / dtype_size(p.dtype())));
     bytes += p.bytes();
-    b.buffer = Tensor::empty({static_cast<int64_t>(bytes / dtype_size(p.dtype()))}, p.dtype(),
-                             p.device());
+    b.buffer =
+        Tensor::empty({static_cast<int64_t>(bytes / dtype_size(p.dtype()))}, p.dtype(), p.device());
   }
   first_use_.assign(params_.size(), kUnused);
 }

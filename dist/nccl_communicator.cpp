@@ -30,12 +30,12 @@ bool nccl_built() {
 
 namespace {
 
-#define GRAFT_NCCL_CHECK(expression, what)                                               \
-  do {                                                                                   \
-    ncclResult_t graft_nccl_status_ = (expression);                                      \
-    if (graft_nccl_status_ != ncclSuccess)                                               \
-      throw Error(std::string(#expression) + " (" + (what) + ") failed: " +              \
-                  ncclGetErrorString(graft_nccl_status_));                               \
+#define GRAFT_NCCL_CHECK(expression, what)                                \
+  do {                                                                    \
+    ncclResult_t graft_nccl_status_ = (expression);                       \
+    if (graft_nccl_status_ != ncclSuccess)                                \
+      throw Error(std::string(#expression) + " (" + (what) +              \
+                  ") failed: " + ncclGetErrorString(graft_nccl_status_)); \
   } while (0)
 
 ncclDataType_t nccl_type(const Tensor& t, const std::string& what) {
@@ -104,8 +104,8 @@ class NcclCommunicator : public Communicator {
  public:
   NcclCommunicator(Communicator& bootstrap, std::string name)
       : name_(std::move(name)), rank_(bootstrap.rank()), size_(bootstrap.size()) {
-    GRAFT_CHECK(cuda::available(), "NCCL for the " << name_ << " group: "
-                                                   << cuda::unavailable_reason());
+    GRAFT_CHECK(cuda::available(),
+                "NCCL for the " << name_ << " group: " << cuda::unavailable_reason());
     ncclUniqueId id;
     std::memset(&id, 0, sizeof(id));
     if (rank_ == 0) GRAFT_NCCL_CHECK(ncclGetUniqueId(&id), name_);
@@ -132,17 +132,16 @@ class NcclCommunicator : public Communicator {
     all_reduce_async(tensor, op)->wait();
   }
 
-  std::unique_ptr<PendingCollective> all_reduce_async(const Tensor& tensor,
-                                                      ReduceOp op) override {
+  std::unique_ptr<PendingCollective> all_reduce_async(const Tensor& tensor, ReduceOp op) override {
     const std::string what = check(tensor, "all_reduce");
     check_reduce_op(tensor, op, "all_reduce", *this);
     begin();
     // ncclAvg divides the sum by the rank count on every rank alike.
-    GRAFT_NCCL_CHECK(ncclAllReduce(tensor.raw_data(), tensor.raw_data(),
-                                   static_cast<size_t>(tensor.numel()), nccl_type(tensor, what),
-                                   op == ReduceOp::average ? ncclAvg : ncclSum, comm_,
-                                   comm_stream_),
-                     what);
+    GRAFT_NCCL_CHECK(
+        ncclAllReduce(tensor.raw_data(), tensor.raw_data(), static_cast<size_t>(tensor.numel()),
+                      nccl_type(tensor, what), op == ReduceOp::average ? ncclAvg : ncclSum, comm_,
+                      comm_stream_),
+        what);
     return std::make_unique<NcclPending>(tensor, end());
   }
 
@@ -152,12 +151,11 @@ class NcclCommunicator : public Communicator {
     check_chunked(output, input, "reduce_scatter", *this);
     check_reduce_op(input, op, "reduce_scatter", *this);
     begin();
-    GRAFT_NCCL_CHECK(ncclReduceScatter(input.raw_data(), output.raw_data(),
-                                       static_cast<size_t>(output.numel()),
-                                       nccl_type(input, what),
-                                       op == ReduceOp::average ? ncclAvg : ncclSum, comm_,
-                                       comm_stream_),
-                     what);
+    GRAFT_NCCL_CHECK(
+        ncclReduceScatter(input.raw_data(), output.raw_data(), static_cast<size_t>(output.numel()),
+                          nccl_type(input, what), op == ReduceOp::average ? ncclAvg : ncclSum,
+                          comm_, comm_stream_),
+        what);
     NcclPending(output, end()).wait();
   }
 
@@ -166,10 +164,10 @@ class NcclCommunicator : public Communicator {
     check(output, "all_gather");
     check_chunked(input, output, "all_gather", *this);
     begin();
-    GRAFT_NCCL_CHECK(ncclAllGather(input.raw_data(), output.raw_data(),
-                                   static_cast<size_t>(input.numel()), nccl_type(input, what),
-                                   comm_, comm_stream_),
-                     what);
+    GRAFT_NCCL_CHECK(
+        ncclAllGather(input.raw_data(), output.raw_data(), static_cast<size_t>(input.numel()),
+                      nccl_type(input, what), comm_, comm_stream_),
+        what);
     NcclPending(output, end()).wait();
   }
 
@@ -177,10 +175,10 @@ class NcclCommunicator : public Communicator {
     const std::string what = check(tensor, "broadcast");
     check_root(root, "broadcast", *this);
     begin();
-    GRAFT_NCCL_CHECK(ncclBroadcast(tensor.raw_data(), tensor.raw_data(),
-                                   static_cast<size_t>(tensor.numel()), nccl_type(tensor, what),
-                                   root, comm_, comm_stream_),
-                     what);
+    GRAFT_NCCL_CHECK(
+        ncclBroadcast(tensor.raw_data(), tensor.raw_data(), static_cast<size_t>(tensor.numel()),
+                      nccl_type(tensor, what), root, comm_, comm_stream_),
+        what);
     NcclPending(tensor, end()).wait();
   }
 

@@ -9,9 +9,10 @@ int64_t Task::target_count(const Batch& batch) const {
   GRAFT_CHECK(batch.targets.defined() && batch.targets.dtype() == DType::i32,
               "a batch needs i32 targets");
   int64_t count = 0;
-  const int32_t* t = batch.targets.data<int32_t>();
-  for (int64_t i = 0; i < batch.targets.numel(); ++i)
-    count += t[i] != kIgnoreIndex;
+  // Targets of a batch already on the GPU are read back (a small copy).
+  const std::vector<int32_t> t = batch.targets.to_vector<int32_t>();
+  for (int32_t target : t)
+    count += target != kIgnoreIndex;
   return count;
 }
 
