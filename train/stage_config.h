@@ -14,8 +14,9 @@
 //                tlm through recipes/runner), dir (the fortunes folder),
 //                train / valid (store paths), valid_fraction, split_seed
 //   [run]        dir (the run folder)
-//   [distributed] tp, dp (0: world / tp), timeout (seconds); model.dtype
-//                (f32 | f64) is read beside [model]'s keys
+//   [distributed] tp, dp (0: world / tp), timeout (seconds); model.device
+//                (cpu | cuda) and model.dtype (f32 | f64 | bf16: bf16 needs
+//                cuda, f64 needs cpu) are read beside [model]'s keys
 //   [checkpoint] interval (save every this many steps; 0: only at the end),
 //                keep_last (checkpoints kept, 0: all; default 3)
 // Every key is optional except model.kind. Unknown sections or keys, wrong

@@ -112,6 +112,21 @@ TEST(StageConfig, InvalidValuesAreNamed) {
   expect_mentions(error_of(kGood, {"training.batch_size=0"}), {"training.batch_size", ">= 1"});
 }
 
+TEST(StageConfig, DeviceAndMixedPrecisionAreCheckedTogether) {
+  const StageConfig gpu = stage_config_from_toml_text(
+      kGood, "stage.toml", {"model.device=\"cuda\"", "model.dtype=\"bf16\""});
+  EXPECT_EQ(gpu.model_device, Device::cuda);
+  EXPECT_EQ(gpu.model_dtype, DType::bf16);
+  const StageConfig cpu = stage_config_from_toml_text(kGood, "stage.toml", {});
+  EXPECT_EQ(cpu.model_device, Device::cpu);
+  EXPECT_EQ(cpu.model_dtype, DType::f32);
+  expect_mentions(error_of(kGood, {"model.device=\"tpu\""}), {"model.device", "tpu", "cuda"});
+  expect_mentions(error_of(kGood, {"model.dtype=\"bf16\""}),
+                  {"model.dtype", "bf16", "model.device = \"cuda\""});
+  expect_mentions(error_of(kGood, {"model.device=\"cuda\"", "model.dtype=\"f64\""}),
+                  {"model.dtype", "f64", "CPU only"});
+}
+
 TEST(StageConfig, SetOverridesWithTheSameChecks) {
   const StageConfig c = stage_config_from_toml_text(
       kGood, "stage.toml",
