@@ -2,6 +2,9 @@
 // logits once (online max and rescaled exp-sum per thread, merged across the
 // block), keeps only the f32 logsumexp, and never writes probabilities; the
 // backward recomputes softmax from it in one pass that writes dlogits.
+// Rows whose start is 16-byte aligned (V * sizeof(T) % 16 == 0, aligned base:
+// GPT-2's padded V = 50304) are read and written in 16-byte packs; the scalar
+// path covers any other V.
 //
 // One block per row: a GPT-2 row (V = 50304) is ~100 elements per thread, and
 // a row's reduction stays inside one block, so its rounding is fixed. Per-row
@@ -15,6 +18,7 @@
 
 #include "ops/cuda/cross_entropy.h"
 #include "ops/cuda/kernel_utils.cuh"
+#include "ops/cuda/packed_access.cuh"
 #include "ops/cuda/runtime.h"
 
 namespace graft::cuda {
@@ -54,7 +58,9 @@ __device__ __forceinline__ int block_min_int(int v, int* scratch) {
   return v;
 }
 
-template <class T>
+// kVec: elements per access (kPack16<T> when the rows are 16-byte aligned,
+// else 1); vocab % kVec == 0.
+template <class T, int kVec>
 __global__ void rows_forward_kernel(const T* __restrict__ logits,
                                     const int32_t* __restrict__ targets, int64_t vocab,
                                     int32_t ignore, float eps, bool count_correct,
@@ -75,19 +81,35 @@ __global__ void rows_forward_kernel(const T* __restrict__ logits,
   }
   const T* x = logits + row * vocab;
   // Online softmax: s is Σ exp(x - m) over this thread's share, rescaled
-  // whenever its running max m grows. arg is the first index of m.
+  // whenever its running max m grows. arg is the first index of m: the thread
+  // visits its packs, and the elements in a pack, in increasing index order.
   float m = -INFINITY, s = 0.0f, sum_x = 0.0f;
   int arg = INT_MAX;
-  for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x) {
-    const float value = to_float(x[v]);
-    sum_x += value;
-    if (value > m) {
-      s = s * expf(m - value) + 1.0f;
-      m = value;
-      arg = static_cast<int>(v);
-    } else {
-      s += expf(value - m);
+  const int64_t packs = vocab / kVec;
+#pragma unroll 2
+  for (int64_t p = threadIdx.x; p < packs; p += blockDim.x) {
+    float value[kVec];
+    load_floats<T, kVec>(x + p * kVec, value);
+    float pack_max = -INFINITY;
+    int pack_arg = 0;
+#pragma unroll
+    for (int e = 0; e < kVec; ++e) {
+      sum_x += value[e];
+      if (value[e] > pack_max) {
+        pack_max = value[e];
+        pack_arg = e;
+      }
     }
+    // With m = -inf and s = 0 the rescale gives 0. A NaN logit is never a
+    // max but turns s into NaN below, as in the scalar formulation.
+    if (pack_max > m) {
+      s *= expf(m - pack_max);
+      m = pack_max;
+      arg = static_cast<int>(p * kVec + pack_arg);
+    }
+#pragma unroll
+    for (int e = 0; e < kVec; ++e)
+      s += expf(value[e] - m);
   }
   const float row_max = block_max(m, scratch);
   const float total = block_sum(m == -INFINITY ? 0.0f : s * expf(m - row_max), scratch);
@@ -158,7 +180,8 @@ __global__ void finish_forward_kernel(const double* __restrict__ row_loss,
   }
 }
 
-template <class T>
+// kVec as for rows_forward_kernel; dlogits rows aligned like logits rows.
+template <class T, int kVec>
 __global__ void rows_backward_kernel(const T* __restrict__ logits,
                                      const int32_t* __restrict__ targets,
                                      const float* __restrict__ lse, int64_t vocab, int32_t ignore,
@@ -167,19 +190,32 @@ __global__ void rows_backward_kernel(const T* __restrict__ logits,
   const int64_t row = blockIdx.x;
   const int32_t target = targets[row];
   T* d = dlogits + row * vocab;
+  const int64_t packs = vocab / kVec;
   if (target == ignore || target < 0 || target >= vocab) {
     if (!accumulate) {
-      for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x)
-        d[v] = from_float<T>(0.0f);
+      float zeros[kVec];
+#pragma unroll
+      for (int e = 0; e < kVec; ++e)
+        zeros[e] = 0.0f;
+      for (int64_t p = threadIdx.x; p < packs; p += blockDim.x)
+        store_floats<T, kVec>(d + p * kVec, zeros);
     }
     return;
   }
   const T* x = logits + row * vocab;
   const float l = lse[row];
-  for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x) {
-    float g = (expf(to_float(x[v]) - l) - uniform) * scale;
-    if (v == target) g -= target_mass;
-    d[v] = from_float<T>(accumulate ? to_float(d[v]) + g : g);
+#pragma unroll 2
+  for (int64_t p = threadIdx.x; p < packs; p += blockDim.x) {
+    float value[kVec], previous[kVec];
+    load_floats<T, kVec>(x + p * kVec, value);
+    if (accumulate) load_floats<T, kVec>(d + p * kVec, previous);
+#pragma unroll
+    for (int e = 0; e < kVec; ++e) {
+      float g = (expf(value[e] - l) - uniform) * scale;
+      if (p * kVec + e == target) g -= target_mass;
+      value[e] = accumulate ? previous[e] + g : g;
+    }
+    store_floats<T, kVec>(d + p * kVec, value);
   }
 }
 
@@ -197,12 +233,14 @@ CrossEntropyStats cross_entropy_forward(const char* op, const Tensor& logits, co
   auto* totals = static_cast<ForwardTotals*>(totals_buffer.raw_data());
   if (rows > 0) {
     GRAFT_CUDA_DISPATCH_FLOAT(logits.dtype(), op, [&] {
-      rows_forward_kernel<scalar_t>
-          <<<static_cast<unsigned>(rows), threads_for_vocab(vocab), 0, stream()>>>(
-              static_cast<const scalar_t*>(logits.raw_data()), targets.data<int32_t>(), vocab,
-              options.ignore_index, static_cast<float>(options.label_smoothing), count_correct,
-              lse.defined() ? lse.data<float>() : nullptr, row_loss.data<double>(),
-              row_status.data<int32_t>());
+      auto kernel = rows_are_pack_aligned<scalar_t>(logits.raw_data(), vocab)
+                        ? rows_forward_kernel<scalar_t, kPack16<scalar_t>>
+                        : rows_forward_kernel<scalar_t, 1>;
+      kernel<<<static_cast<unsigned>(rows), threads_for_vocab(vocab), 0, stream()>>>(
+          static_cast<const scalar_t*>(logits.raw_data()), targets.data<int32_t>(), vocab,
+          options.ignore_index, static_cast<float>(options.label_smoothing), count_correct,
+          lse.defined() ? lse.data<float>() : nullptr, row_loss.data<double>(),
+          row_status.data<int32_t>());
     });
     GRAFT_CUDA_CHECK_LAUNCH();
   } else {
@@ -232,11 +270,14 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& targets, const T
   const float target_mass = static_cast<float>((1.0 - options.label_smoothing) * scale);
   GRAFT_CUDA_DISPATCH_FLOAT(logits.dtype(), "softmax_cross_entropy backward", [&] {
     if (rows == 0) return;
-    rows_backward_kernel<scalar_t>
-        <<<static_cast<unsigned>(rows), threads_for_vocab(vocab), 0, stream()>>>(
-            static_cast<const scalar_t*>(logits.raw_data()), targets.data<int32_t>(),
-            lse.data<float>(), vocab, options.ignore_index, uniform, static_cast<float>(scale),
-            target_mass, static_cast<scalar_t*>(dlogits.grad.raw_data()), dlogits.accumulate);
+    const bool packed = rows_are_pack_aligned<scalar_t>(logits.raw_data(), vocab) &&
+                        rows_are_pack_aligned<scalar_t>(dlogits.grad.raw_data(), vocab);
+    auto kernel = packed ? rows_backward_kernel<scalar_t, kPack16<scalar_t>>
+                         : rows_backward_kernel<scalar_t, 1>;
+    kernel<<<static_cast<unsigned>(rows), threads_for_vocab(vocab), 0, stream()>>>(
+        static_cast<const scalar_t*>(logits.raw_data()), targets.data<int32_t>(), lse.data<float>(),
+        vocab, options.ignore_index, uniform, static_cast<float>(scale), target_mass,
+        static_cast<scalar_t*>(dlogits.grad.raw_data()), dlogits.accumulate);
     GRAFT_CUDA_CHECK_LAUNCH();
   });
 }
