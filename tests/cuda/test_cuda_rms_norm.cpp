@@ -34,6 +34,14 @@ struct Results {
   Tensor out, dx, dweight;
 };
 
+// With d = 1, dx = rstd·g·w·eps / (x² + eps) is computed as the difference of
+// two terms equal to within eps / x² (~1e-6 here), so at a small eps both
+// devices return rounding noise that no tolerance can compare; eps = 1 keeps
+// the d = 1 path tested on a well-conditioned problem.
+double eps_for(const Tensor& x) {
+  return x.dim(-1) == 1 ? 1.0 : 1e-6;
+}
+
 // Runs forward and backward `passes` times on `device` in `dtype` (gradients
 // accumulate across passes).
 Results run(const Inputs& in, Device device, DType dtype, int passes = 1) {
@@ -46,7 +54,7 @@ Results run(const Inputs& in, Device device, DType dtype, int passes = 1) {
   w.set_requires_grad();
   Results r;
   for (int p = 0; p < passes; ++p) {
-    r.out = rms_norm(x, w);
+    r.out = rms_norm(x, w, eps_for(in.x));
     tape().backward(r.out, up);
   }
   r.dx = x.grad();
