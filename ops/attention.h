@@ -1,13 +1,11 @@
 // scaled_dot_product_attention: softmax(scale * Q K^T + masks) V per head.
 //
-//   q: [B, Tq, H*Dh]; k, v: [B, Tk, H*Dh], f32 or f64, heads contiguous in the
-//   last dim (as a linear layer produces them); out: [B, Tq, H*Dh].
-//   causal: query i sees keys j <= i + (Tk - Tq), i.e. the two sequences are
-//   aligned at their ends; key_padding_mask: optional i32 [B, Tk], nonzero =
-//   real key, 0 = padding. A masked key has exactly zero influence on the
-//   output and on every gradient (its k and v get zero gradient); a query row
-//   with no visible key outputs zeros and gets a zero gradient.
-//   scale: 0 means 1/sqrt(Dh).
+//   q: [B, Tq, H*Dh]; k, v: [B, Tk, H*Dh], f32 or f64 (CPU), f32 or bf16 (CUDA), heads contiguous
+//   in the last dim (as a linear layer produces them); out: [B, Tq, H*Dh]. causal: query i sees
+//   keys j <= i + (Tk - Tq), i.e. the two sequences are aligned at their ends; key_padding_mask:
+//   optional i32 [B, Tk], nonzero = real key, 0 = padding. A masked key has exactly zero influence
+//   on the output and on every gradient (its k and v get zero gradient); a query row with no
+//   visible key outputs zeros and gets a zero gradient. scale: 0 means 1/sqrt(Dh).
 //
 // FLOPs (attention): forward 2*B*H*Tq*Tk*Dh for S = Q K^T plus as much for
 // O = P V, counted in full even when causal, because the CPU kernel executes

@@ -1,7 +1,7 @@
 // dropout: zero each element with probability p and scale the kept ones by
 // 1 / (1 - p) (inverted dropout), so evaluation needs no rescaling.
 //
-//   x: any shape, f32/f64; out: x's shape; 0 <= p < 1.
+//   x: any shape, f32/f64 on the CPU, f32/bf16 on CUDA; out: x's shape; 0 <= p < 1.
 // The mask is a pure function of (seed, flat element index): a counter-based
 // hash (splitmix64), so it is the same for any thread count and backward
 // regenerates it instead of storing it. p == 0 or !training returns x itself

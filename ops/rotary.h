@@ -1,6 +1,7 @@
 // rotary_embedding (RoPE), GPT-NeoX / LLaMA "rotate_half" convention.
 //
-//   x: [B, T, H * Dh] f32/f64, the H heads contiguous in the last dim, Dh even.
+//   x: [B, T, H * Dh] f32/f64 (CPU) or f32/bf16 (CUDA), the H heads contiguous in the last dim, Dh
+//   even.
 // Within each head, the pair (x[i], x[i + Dh/2]) for i < Dh/2 is rotated by
 // angle pos * base^(-2i/Dh), pos = position_offset + t:
 //   y[i] = x[i] cos - x[i + Dh/2] sin,  y[i + Dh/2] = x[i + Dh/2] cos + x[i] sin.

@@ -1,7 +1,7 @@
 // sequence_pool: one vector per sequence from [B, T, D] hidden states, what a
 // sequence-classification head reads.
 //
-//   x: [B, T, D] f32/f64; out: [B, D].
+//   x: [B, T, D] f32/f64 on the CPU, f32/bf16 on CUDA; out: [B, D].
 //   PoolMode::first_token: out[b] = x[b, 0] (BERT's [CLS] position).
 //   PoolMode::mean: out[b] = sum_t m[b,t] x[b,t] / sum_t m[b,t] with mask m
 //     (i32 [B, T], nonzero = real token, 0 = padding; undefined = all real);
