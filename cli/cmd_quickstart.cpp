@@ -212,9 +212,9 @@ int run_quickstart(const Args& args) {
   std::printf("  throughput          %s tokens/s (model FLOPs at %s)\n",
               with_commas(r.tokens_per_second()).c_str(),
               format_flops_rate(r.model_flops_per_second()).c_str());
-  std::printf("  measured peak       %s (f32 GEMM %lld^3)\n",
+  std::printf("  measured peak       %s (%s)\n",
               format_flops_rate(run.peak.flops_per_second).c_str(),
-              static_cast<long long>(run.peak.size));
+              describe_peak(run.peak).c_str());
   std::printf("  MFU                 %s\n",
               format_mfu(r.model_flops_per_second(), run.peak.flops_per_second).c_str());
   std::printf("  model FLOPs         executed %.6e (forward %.6e, backward %.6e)\n", executed,

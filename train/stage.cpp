@@ -184,11 +184,17 @@ StageRun run_stage(const StageConfig& config, const std::string& source,
         format("grid: %d ranks = dp %d x tp %d", grid.world_size, grid.dp_size, grid.tp_size));
   }
   if (options.measure_peak && grid.is_root()) {
-    s.peak = options.known_peak.flops_per_second > 0 ? options.known_peak : measure_sgemm_peak();
+    // The peak of the device and dtype the model runs in (f64 models: f32).
+    const DType peak_dtype = config.model_dtype == DType::bf16 ? DType::bf16 : DType::f32;
+    const PeakMeasurement& known = options.known_peak;
+    s.peak = known.flops_per_second > 0 && known.device == config.model_device &&
+                     known.dtype == peak_dtype
+                 ? known
+                 : measure_gemm_peak(config.model_device, peak_dtype);
     say(info, run,
-        format("measured peak: %s (f32 GEMM %lld^3 through graft's matmul, best of %lld)",
-               format_flops_rate(s.peak.flops_per_second).c_str(),
-               static_cast<long long>(s.peak.size), static_cast<long long>(s.peak.repeats)));
+        format("measured peak: %s (%s through graft's matmul, best of %lld)",
+               format_flops_rate(s.peak.flops_per_second).c_str(), describe_peak(s.peak).c_str(),
+               static_cast<long long>(s.peak.repeats)));
   }
   const TrainingConfig& t = config.training;
   say(info, run,

@@ -10,6 +10,7 @@
 
 #include "tests/support/cuda_compare.h"
 #include "tests/train/train_fixtures.h"
+#include "train/peak.h"
 #include "train/trainer.h"
 
 namespace graft {
@@ -127,6 +128,15 @@ TEST(CudaTraining, GpuRunsAreBitIdenticalRunToRun) {
     for (size_t i = 0; i < first.size(); ++i)
       EXPECT_EQ(first[i], second[i]) << dtype_name(dtype) << " step " << i + 1;
   }
+}
+
+TEST(CudaTraining, GpuPeakIsMeasuredOnTheGpuInTheModelsDtype) {
+  GRAFT_REQUIRE_GPU();
+  const PeakMeasurement p = measure_gemm_peak(Device::cuda, DType::bf16, 2048, 0.05);
+  EXPECT_EQ(describe_peak(p), "bf16 GEMM 2048^3 on the cuda");
+  // Far above any CPU here, and below any GPU's bf16 datasheet rate.
+  EXPECT_GT(p.flops_per_second, 1e13);
+  EXPECT_LT(p.flops_per_second, 5e15);
 }
 
 }  // namespace
