@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <random>
 
+#include "bench/cuda/event_timer.h"
 #include "ops/attention.h"
 #include "ops/autograd.h"
 #include "ops/cuda/attention.h"
@@ -69,22 +70,15 @@ void run_attention(benchmark::State& state, graft::cuda::AttentionKernels kernel
   once();
   const double flops =
       graft::flops_ledger().forward().attention + graft::flops_ledger().backward().attention;
-  cudaEvent_t start, stop;
-  cudaEventCreate(&start);
-  cudaEventCreate(&stop);
+  graft::bench::EventTimer timer;
   double total_seconds = 0;
   for (auto _ : state) {
-    cudaEventRecord(start, graft::cuda::stream());
+    timer.start();
     once();
-    cudaEventRecord(stop, graft::cuda::stream());
-    cudaEventSynchronize(stop);
-    float ms = 0;
-    cudaEventElapsedTime(&ms, start, stop);
-    state.SetIterationTime(ms * 1e-3);
-    total_seconds += ms * 1e-3;
+    const double seconds = timer.stop_seconds();
+    state.SetIterationTime(seconds);
+    total_seconds += seconds;
   }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
   state.counters["TFLOP/s"] =
       benchmark::Counter(flops * 1e-12 * static_cast<double>(state.iterations()) / total_seconds);
   state.counters["ms"] =

@@ -23,9 +23,11 @@
 #include <tuple>
 #include <vector>
 
+#include "bench/cuda/event_timer.h"
 #include "ops/autograd.h"
 #include "ops/cuda/backend.h"
 #include "ops/cuda/cublaslt.h"
+#include "ops/flops.h"
 #include "ops/matmul.h"
 #include "ops/tensor.h"
 
@@ -52,41 +54,6 @@ const LinearShape kShapes[] = {{"qkv", 768, 2304, false, true},
                                {"fc", 768, 3072, true, true},
                                {"fc_proj", 3072, 768, false, true},
                                {"lm_head", 768, 50304, false, false}};
-
-double gemm_flops(int64_t m, int64_t n, int64_t k) {
-  return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-}
-
-#define BENCH_CUDA_CHECK(expression)                                                     \
-  do {                                                                                   \
-    cudaError_t status_ = (expression);                                                  \
-    if (status_ != cudaSuccess)                                                          \
-      throw graft::Error(std::string(#expression) + ": " + cudaGetErrorString(status_)); \
-  } while (0)
-
-// GPU time of work queued on graft's compute stream.
-class EventTimer {
- public:
-  EventTimer() {
-    BENCH_CUDA_CHECK(cudaEventCreate(&start_));
-    BENCH_CUDA_CHECK(cudaEventCreate(&stop_));
-  }
-  ~EventTimer() {
-    cudaEventDestroy(start_);
-    cudaEventDestroy(stop_);
-  }
-  void start() { BENCH_CUDA_CHECK(cudaEventRecord(start_, cuda::stream())); }
-  double stop_seconds() {
-    BENCH_CUDA_CHECK(cudaEventRecord(stop_, cuda::stream()));
-    BENCH_CUDA_CHECK(cudaEventSynchronize(stop_));
-    float ms = 0;
-    BENCH_CUDA_CHECK(cudaEventElapsedTime(&ms, start_, stop_));
-    return ms * 1e-3;
-  }
-
- private:
-  cudaEvent_t start_ = nullptr, stop_ = nullptr;
-};
 
 // Copies of the operands to cycle through: one when a call's working set
 // already overflows L2, else enough to cover twice its size.
@@ -178,7 +145,7 @@ double median(std::vector<double> v) {
 
 // Seconds per call of kCallsPerSample calls with algo, cycling through the copies.
 double time_calls(const RotatedGemm& r, const cublasLtMatmulAlgo_t& algo, size_t& next) {
-  EventTimer timer;
+  bench::EventTimer timer;
   timer.start();
   for (int i = 0; i < kCallsPerSample; ++i)
     r.runners[next++ % r.runners.size()]->run(algo);
@@ -252,7 +219,7 @@ double peak_tflops() {
 // (given the call index) and reports the time per call.
 template <class Call>
 double run_timed(benchmark::State& state, Call&& call) {
-  EventTimer timer;
+  bench::EventTimer timer;
   double total = 0;
   int64_t index = 0;
   for (auto _ : state) {

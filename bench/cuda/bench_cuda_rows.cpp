@@ -18,6 +18,7 @@
 #include <functional>
 #include <random>
 
+#include "bench/cuda/event_timer.h"
 #include "ops/autograd.h"
 #include "ops/cross_entropy.h"
 #include "ops/cuda/backend.h"
@@ -50,23 +51,16 @@ void time_iterations(benchmark::State& state, const std::function<void()>& once,
   reset();
   once();  // warm-up: allocator cache
   graft::cuda::synchronize();
-  cudaEvent_t start, stop;
-  cudaEventCreate(&start);
-  cudaEventCreate(&stop);
+  graft::bench::EventTimer timer;
   double total_seconds = 0;
   for (auto _ : state) {
     reset();
-    cudaEventRecord(start, graft::cuda::stream());
+    timer.start();
     once();
-    cudaEventRecord(stop, graft::cuda::stream());
-    cudaEventSynchronize(stop);
-    float ms = 0;
-    cudaEventElapsedTime(&ms, start, stop);
-    state.SetIterationTime(ms * 1e-3);
-    total_seconds += ms * 1e-3;
+    const double seconds = timer.stop_seconds();
+    state.SetIterationTime(seconds);
+    total_seconds += seconds;
   }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
   const double iterations = static_cast<double>(state.iterations());
   state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9 * iterations / total_seconds);
   state.counters["ms"] = benchmark::Counter(1e3 * total_seconds / iterations);
