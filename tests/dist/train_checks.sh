@@ -7,6 +7,9 @@
 #             (20 steps, 1e-5 relative).
 #   srun:     srun -n 2 --mpi=pmix gives mpirun -np 2's metrics exactly; exit
 #             77 (skipped) when no Slurm is up here.
+#   gpu:      `graft train` on the GPU (f32) gives the CPU run's metrics
+#             (1e-4 relative) and, with 2+ GPUs, mpirun -np 2 --dp 2 over NCCL
+#             gives the one-GPU run's; exit 77 (skipped) without a GPU.
 #   resume:   10 steps at 2x2 with a checkpoint, then 5 more at 1x1 and,
 #             separately, at 2x2: the parameters must agree (1e-5); then 5
 #             more at 4x1 (tp 4) against 2x2 again.
@@ -96,5 +99,24 @@ case "$mode" in
     "$compare" "$a" "$b" 1e-5 || exit 1
     echo "PASS: 2x2 -> 1x1 -> 4x1 and 2x2 -> 2x2 -> 2x2 resumes agree"
     ;;
-  *) echo "usage: $0 equiv|srun|resume GRAFT MPIEXEC WORKDIR [CKPT_COMPARE]" >&2; exit 2 ;;
+  gpu)
+    gpus=$( (nvidia-smi -L 2>/dev/null || true) | grep -c '^GPU')
+    if [ "$gpus" -lt 1 ]; then
+      echo "SKIP: no GPU here (nvidia-smi lists none)"
+      exit 77
+    fi
+    f32=(--set 'model.dtype="f32"')
+    train "$work/cpu" env -- "${f32[@]}"
+    train "$work/gpu" env -- "${f32[@]}" --set 'model.device="cuda"'
+    echo "one GPU vs the CPU"
+    compare_metrics "$work/gpu/metrics.jsonl" "$work/cpu/metrics.jsonl" 1e-4 || exit 1
+    if [ "$gpus" -ge 2 ]; then
+      echo "2 GPUs (dp 2, NCCL) vs one GPU"
+      train "$work/gpu-dp2" "${mpirun[@]}" -np 2 -- "${f32[@]}" --set 'model.device="cuda"' \
+        --dp 2
+      compare_metrics "$work/gpu-dp2/metrics.jsonl" "$work/gpu/metrics.jsonl" 1e-4 || exit 1
+    fi
+    echo "PASS"
+    ;;
+  *) echo "usage: $0 equiv|srun|resume|gpu GRAFT MPIEXEC WORKDIR [CKPT_COMPARE]" >&2; exit 2 ;;
 esac

@@ -15,6 +15,12 @@ if(TARGET graft AND TARGET graft_train)
            COMMAND ${graft_train_checks} srun $<TARGET_FILE:graft> ${MPIEXEC_EXECUTABLE}
                    ${graft_train_work}/srun)
   set_tests_properties(dist_train_srun_matches_mpirun PROPERTIES SKIP_RETURN_CODE 77)
+  # GPU runs (one GPU against the CPU; with 2+ GPUs, NCCL dp against one GPU);
+  # skipped where nvidia-smi lists no GPU.
+  add_test(NAME dist_train_gpu_matches_cpu
+           COMMAND ${graft_train_checks} gpu $<TARGET_FILE:graft> ${MPIEXEC_EXECUTABLE}
+                   ${graft_train_work}/gpu)
+  set_tests_properties(dist_train_gpu_matches_cpu PROPERTIES SKIP_RETURN_CODE 77)
   add_test(NAME dist_train_resume_across_layouts
            COMMAND ${graft_train_checks} resume $<TARGET_FILE:graft> ${MPIEXEC_EXECUTABLE}
                    ${graft_train_work}/resume $<TARGET_FILE:ckpt_compare>)
@@ -25,6 +31,6 @@ if(TARGET graft AND TARGET graft_train)
                    run.dir=${graft_train_work}/indivisible --tp 2)
   set_tests_properties(
     dist_train_matches_one_rank dist_train_srun_matches_mpirun dist_train_resume_across_layouts
-    dist_train_indivisible_world
+    dist_train_indivisible_world dist_train_gpu_matches_cpu
     PROPERTIES ENVIRONMENT "${graft_mpi_env}" TIMEOUT 120 LABELS "dist;multi-rank;train")
 endif()
