@@ -42,7 +42,11 @@ const char* const kDescription =
     "                  baseline_also (runs whose whole cost a side also pays), paper\n"
     "\n"
     "Run <name> with seed s trains in <run dir>/<name>/seed-<s> (a rerun skips\n"
-    "complete stages and resumes interrupted ones). The run dir gets table.md,\n"
+    "complete stages and resumes interrupted ones). A stage that another run of\n"
+    "the suite already finished with the same config, seed, init and data (e.g.\n"
+    "the MLM encoder four recipes start from) is linked from there, not trained\n"
+    "again: training is deterministic, so it would be the same bits; the recipe\n"
+    "still counts its FLOPs and wall time. The run dir gets table.md,\n"
     "table.csv and one PNG (with its gnuplot script) per comparison: FLOPs to\n"
     "first reach the target quality, executed (ledger) and 6*N*D, with and without\n"
     "the cost of reused checkpoints, steps, wall time, savings over seeds and the\n"
@@ -145,6 +149,7 @@ int run_command(const Args& args) {
   std::string suite_arg, scale, dir;
   int64_t seeds_arg = 0;
   int tp = 0, dp = 0;
+  bool no_sharing = false;
   std::vector<std::string> overrides;
   po::options_description options("options");
   auto add = options.add_options();
@@ -156,6 +161,9 @@ int run_command(const Args& args) {
       "override a key in every recipe (as `graft recipe run --set`; repeatable)");
   add("tp", po::value(&tp), "tensor-parallel ranks per replica, every run");
   add("dp", po::value(&dp), "data-parallel replicas, every run (under mpirun -np tp x dp)");
+  add("no-sharing", po::bool_switch(&no_sharing),
+      "train every stage, even one another run of the suite already finished with the same "
+      "config, seed, init and data (default: link it from there)");
   po::positional_options_description positional;
   positional.add("suite", 1);
   options.add_options()("help,h", "show this help and exit");
@@ -208,6 +216,7 @@ int run_command(const Args& args) {
   dist::DistContext dist(dist_options);
   runner::RecipeRunOptions run;
   run.grid = training_grid(dist);
+  if (!no_sharing) run.stage_index = (fs::path(dir) / "stage-index").string();
   const bool root = run.grid.is_root();
   if (root) {
     write_run_info(dir, file, scale, seeds);

@@ -65,9 +65,11 @@ ConfigFacts read_config(const std::string& dir) {
   }
   const toml::table* model_table = root["model"].as_table();
   GRAFT_INPUT_CHECK(model_table, path << " has no [model] table");
-  // model.dtype is the stage's precision, not the architecture's (the stage
-  // config reader strips it the same way); N does not depend on it.
+  // model.device and model.dtype are the stage's placement and precision,
+  // not the architecture's (the stage config reader strips them the same
+  // way); N depends on neither.
   toml::table model = *model_table;
+  model.erase("device");
   model.erase("dtype");
   const ParameterCounts counts = closed_form_parameter_counts(model_config_from_toml(model, path));
   ConfigFacts facts;

@@ -8,6 +8,7 @@
 
 #include "dist/communicator.h"
 #include "recipes/runner/init.h"
+#include "recipes/runner/stage_sharing.h"
 #include "recipes/runner/tasks.h"
 #include "train/checkpoint_manager.h"
 #include "train/checkpointing.h"
@@ -75,6 +76,13 @@ std::optional<CheckpointContents> completed(const RecipeStage& stage) {
   return std::nullopt;
 }
 
+// Any checkpoint at all: a stage that started here resumes here.
+bool has_checkpoints(const RecipeStage& stage) {
+  const std::string dir = checkpoint_dir(stage.config.run.dir);
+  std::error_code ec;
+  return std::filesystem::is_directory(dir) && !std::filesystem::is_empty(dir, ec);
+}
+
 std::string ledger_json(const FlopsLedger& l) {
   JsonObject o;
   o.add("forward", l.forward().model());
@@ -105,7 +113,7 @@ std::string summary_json(const Recipe& recipe, const RecipeResult& result) {
     o.add("skipped", s.skipped).add("resumed_from", s.resumed_from);
     o.add("steps", s.steps).add("tokens", s.tokens);
     o.add("wall_seconds", s.wall_seconds).add("final_checkpoint", s.final_checkpoint);
-    o.add("retrieval_seconds", s.retrieval_seconds);
+    o.add("retrieval_seconds", s.retrieval_seconds).add("shared_from", s.shared_from);
     std::string from = "[";
     for (size_t k = 0; k < s.from.size(); ++k)
       from += (k ? ",\"" : "\"") + json_escape(s.from[k]) + "\"";
@@ -135,6 +143,8 @@ RecipeResult run_recipe(const Recipe& recipe, const RecipeRunOptions& options) {
   FlopsLedger carried;
   // Measured once, on the first stage that trains, and shared by the rest.
   PeakMeasurement peak;
+  const StageIndex index(options.stage_index);
+  std::vector<std::string> identities;
   for (size_t i = 0; i < recipe.stages.size(); ++i) {
     const RecipeStage& stage = recipe.stages[i];
     StageSummary s;
@@ -142,6 +152,24 @@ RecipeResult run_recipe(const Recipe& recipe, const RecipeRunOptions& options) {
     s.init = init_name(stage.init);
     s.from = stage.from;
     const std::string label = recipe.name + "/" + stage.name;
+    std::string identity;
+    if (!options.stage_index.empty()) {
+      std::vector<std::string> sources;
+      for (const std::string& f : stage.from)
+        sources.push_back(identities[recipe.index_of(f)]);
+      identity = stage_identity(stage, sources, carried);
+      if (root && !has_checkpoints(stage)) {
+        if (std::optional<std::string> folder = index.find(identity, stage.config.training.steps)) {
+          link_finished_stage(*folder, stage.config.run.dir, stage_config_to_string(stage.config));
+          say(options.info, "stage " + std::to_string(i + 1) + "/" +
+                                std::to_string(recipe.stages.size()) + " " + stage.name +
+                                ": the same stage (config, seed, init, data) finished in " +
+                                *folder + ": linked, not trained again");
+        }
+      }
+      if (options.grid.world) options.grid.world->barrier();
+    }
+    identities.push_back(identity);
     if (std::optional<CheckpointContents> done = completed(stage)) {
       s.skipped = true;
       s.steps = done->step;
@@ -213,6 +241,9 @@ RecipeResult run_recipe(const Recipe& recipe, const RecipeRunOptions& options) {
       s.val_accuracy = r.loop.final.accuracy;
       if (root) write_stage_file(stage, s);
     }
+    s.shared_from = shared_from(stage.config.run.dir);
+    if (root && !identity.empty() && s.shared_from.empty())
+      index.record(identity, stage.config.run.dir);
     carried.merge(s.flops);
     s.total = carried;
     result.total = carried;

@@ -31,6 +31,9 @@ struct RecipeRunOptions {
   std::FILE* progress = stderr;  // per-stage progress (null: none)
   bool measure_peak = true;
   TrainingGrid grid;  // passed to every stage
+  // A stage index folder (stage_sharing.h): stages another run already
+  // finished with the same identity are linked, not trained. Empty: off.
+  std::string stage_index;
 };
 
 struct StageSummary {
@@ -51,6 +54,7 @@ struct StageSummary {
   // apart, never as FLOPs; included in wall_seconds.
   double retrieval_seconds = 0;
   std::string final_checkpoint;
+  std::string shared_from;  // the folder the stage was linked from (stage_sharing.h)
 };
 
 struct RecipeResult {
