@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -18,7 +19,9 @@
 #include "bench/savings/suite.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/suite_workers.h"
 #include "dist/context.h"
+#include "dist/launch.h"
 #include "recipes/runner/runner.h"
 
 namespace graft::cli {
@@ -56,6 +59,27 @@ const char* const kDescription =
 std::string suite_path(const std::string& arg) {
   if (arg.find('/') != std::string::npos || arg.ends_with(".toml")) return arg;
   return "suites/" + arg + ".toml";
+}
+
+// "0,2,5" -> {0, 2, 5}; InputError on anything else.
+std::vector<int64_t> parse_seed_list(const std::string& text) {
+  std::vector<int64_t> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    size_t used = 0;
+    int64_t seed = -1;
+    try {
+      seed = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    GRAFT_INPUT_CHECK(used == item.size() && !item.empty() && seed >= 0,
+                      "--worker-seeds: '" << text << "' is not a comma-separated list of seeds");
+    out.push_back(seed);
+  }
+  GRAFT_INPUT_CHECK(!out.empty(), "--worker-seeds: no seeds in '" << text << "'");
+  return out;
 }
 
 std::vector<int64_t> seed_list(const Suite& suite, const std::string& scale, int64_t seeds) {
@@ -150,6 +174,8 @@ int run_command(const Args& args) {
   int64_t seeds_arg = 0;
   int tp = 0, dp = 0;
   bool no_sharing = false;
+  int parallel_jobs = 1;
+  std::string worker_seeds;
   std::vector<std::string> overrides;
   po::options_description options("options");
   auto add = options.add_options();
@@ -164,6 +190,12 @@ int run_command(const Args& args) {
   add("no-sharing", po::bool_switch(&no_sharing),
       "train every stage, even one another run of the suite already finished with the same "
       "config, seed, init and data (default: link it from there)");
+  add("jobs", po::value(&parallel_jobs),
+      "worker processes training side by side, the seeds split between them, the cores "
+      "between their threads (default 1: one process, every core)");
+  add("worker-seeds", po::value(&worker_seeds),
+      "what --jobs hands each worker: run only these seeds (comma-separated) and write no "
+      "table");
   po::positional_options_description positional;
   positional.add("suite", 1);
   options.add_options()("help,h", "show this help and exit");
@@ -181,6 +213,10 @@ int run_command(const Args& args) {
   const Suite suite = savings::load_suite(file);
   if (dir.empty()) dir = "runs/suite-" + suite.name + "-" + scale;
   const std::vector<int64_t> seeds = seed_list(suite, scale, seeds_arg);
+  const bool worker = !worker_seeds.empty();
+  std::vector<int64_t> own_seeds = seeds;
+  if (worker) own_seeds = parse_seed_list(worker_seeds);
+  GRAFT_INPUT_CHECK(parallel_jobs >= 1, "--jobs must be at least 1, got " << parallel_jobs);
   std::vector<std::string> base = overrides;
   if (auto it = suite.scales.find(scale); it != suite.scales.end())
     base.insert(base.begin(), it->second.overrides.begin(), it->second.overrides.end());
@@ -201,7 +237,7 @@ int run_command(const Args& args) {
       missing.push_back(name + " (" + recipe_file + ")");
       continue;
     }
-    for (int64_t seed : seeds) {
+    for (int64_t seed : own_seeds) {
       const std::string run_dir = savings::seed_run_dir(dir, name, seed);
       std::vector<std::string> o = base;
       o.push_back("training.seed=" + std::to_string(seed));
@@ -210,59 +246,100 @@ int run_command(const Args& args) {
     }
   }
 
-  dist::DistOptions dist_options;
-  if (tp > 0) dist_options.tp = tp;
-  if (dp > 0) dist_options.dp = dp;
-  dist::DistContext dist(dist_options);
-  runner::RecipeRunOptions run;
-  run.grid = training_grid(dist);
-  if (!no_sharing) run.stage_index = (fs::path(dir) / "stage-index").string();
-  const bool root = run.grid.is_root();
-  if (root) {
-    write_run_info(dir, file, scale, seeds);
-    std::cout << "suite " << suite.name << " at scale " << scale << ": " << jobs.size() << " runs ("
-              << seeds.size() << " seed" << (seeds.size() == 1 ? "" : "s") << ") in " << dir
-              << "\n";
-    for (const auto& m : missing)
-      std::cout << "warning: no recipe file for " << m << "\n";
-  }
   const auto suite_start = std::chrono::steady_clock::now();
   std::vector<std::string> failed;
   bool only_input_errors = true;
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    const Job& job = jobs[i];
-    if (root) {
-      std::cout << "\n[suite " << i + 1 << "/" << jobs.size() << "] " << job.name << " seed "
-                << job.seed << " (" << job.file << ") -> " << job.dir << std::endl;
+  const std::vector<std::vector<int64_t>> groups =
+      worker ? std::vector<std::vector<int64_t>>{} : split_seeds(seeds, parallel_jobs);
+  if (groups.size() > 1) {
+    GRAFT_INPUT_CHECK(tp == 0 && dp == 0 && dist::detect_launch().size == 1,
+                      "--jobs starts worker processes on this machine: it does not combine "
+                      "with --tp / --dp or with mpirun / srun (each of those is one job)");
+    write_run_info(dir, file, scale, seeds);
+    std::cout << "suite " << suite.name << " at scale " << scale << ": " << jobs.size() << " runs ("
+              << seeds.size() << " seeds) in " << dir << ", " << groups.size()
+              << " worker processes\n";
+    for (const auto& m : missing)
+      std::cout << "warning: no recipe file for " << m << "\n";
+    std::vector<SuiteWorker> workers;
+    for (const std::vector<int64_t>& group : groups) {
+      SuiteWorker w;
+      w.seeds = group;
+      const std::string label = seed_label(group);
+      w.args = {"suite", "run", file, "--scale", scale, "--run-dir", dir, "--worker-seeds", label};
+      for (const std::string& o : overrides)
+        w.args.insert(w.args.end(), {"--set", o});
+      if (no_sharing) w.args.push_back("--no-sharing");
+      w.log = (fs::path(dir) / "logs" / ("seed-" + label + ".log")).string();
+      workers.push_back(std::move(w));
     }
-    std::vector<std::string> o = base;
-    o.push_back("training.seed=" + std::to_string(job.seed));
-    const auto start = std::chrono::steady_clock::now();
-    try {
-      const runner::RecipeResult r =
-          runner::run_recipe(runner::load_recipe(job.file, o, job.dir), run);
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    run_suite_workers(workers, std::max(1, static_cast<int>(cores / workers.size())));
+    for (const SuiteWorker& w : workers) {
+      if (w.exit_status == 0) continue;
+      failed.push_back("worker for seed(s) " + seed_label(w.seeds) + ": exit status " +
+                       std::to_string(w.exit_status) + " (log: " + w.log + ")");
+      only_input_errors = only_input_errors && w.exit_status == 2;
+    }
+  } else {
+    dist::DistOptions dist_options;
+    if (tp > 0) dist_options.tp = tp;
+    if (dp > 0) dist_options.dp = dp;
+    dist::DistContext dist(dist_options);
+    runner::RecipeRunOptions run;
+    run.grid = training_grid(dist);
+    if (!no_sharing) run.stage_index = (fs::path(dir) / "stage-index").string();
+    const bool root = run.grid.is_root();
+    if (root && !worker) {
+      write_run_info(dir, file, scale, seeds);
+      std::cout << "suite " << suite.name << " at scale " << scale << ": " << jobs.size()
+                << " runs (" << seeds.size() << " seed" << (seeds.size() == 1 ? "" : "s") << ") in "
+                << dir << "\n";
+      for (const auto& m : missing)
+        std::cout << "warning: no recipe file for " << m << "\n";
+    }
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      const Job& job = jobs[i];
       if (root) {
-        const double s =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::cout << "[suite " << i + 1 << "/" << jobs.size() << "] " << job.name << " seed "
-                  << job.seed << " done in " << savings::format_seconds(s)
-                  << ", executed model FLOPs " << savings::format_flops(r.total.model_total())
-                  << std::endl;
+        std::cout << "\n[suite " << i + 1 << "/" << jobs.size() << "] " << job.name << " seed "
+                  << job.seed << " (" << job.file << ") -> " << job.dir << std::endl;
       }
-    } catch (const std::exception& e) {
-      // Peers may be blocked in a collective: a multi-rank job cannot go on.
-      if (dist.uses_mpi()) {
-        std::fprintf(stderr, "graft suite: error: %s\n", e.what());
-        std::fflush(stderr);
-        dist::abort_job(dynamic_cast<const InputError*>(&e) ? 2 : 1);
+      std::vector<std::string> o = base;
+      o.push_back("training.seed=" + std::to_string(job.seed));
+      const auto start = std::chrono::steady_clock::now();
+      try {
+        const runner::RecipeResult r =
+            runner::run_recipe(runner::load_recipe(job.file, o, job.dir), run);
+        if (root) {
+          const double s =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          std::cout << "[suite " << i + 1 << "/" << jobs.size() << "] " << job.name << " seed "
+                    << job.seed << " done in " << savings::format_seconds(s)
+                    << ", executed model FLOPs " << savings::format_flops(r.total.model_total())
+                    << std::endl;
+        }
+      } catch (const std::exception& e) {
+        // Peers may be blocked in a collective: a multi-rank job cannot go on.
+        if (dist.uses_mpi()) {
+          std::fprintf(stderr, "graft suite: error: %s\n", e.what());
+          std::fflush(stderr);
+          dist::abort_job(dynamic_cast<const InputError*>(&e) ? 2 : 1);
+        }
+        // One broken run should not cost the others: the table shows what ran.
+        failed.push_back(job.name + " seed " + std::to_string(job.seed) + ": " + e.what());
+        only_input_errors = only_input_errors && dynamic_cast<const InputError*>(&e);
+        std::cerr << "graft suite: " << failed.back() << "\n";
       }
-      // One broken run should not cost the others: the table shows what ran.
-      failed.push_back(job.name + " seed " + std::to_string(job.seed) + ": " + e.what());
-      only_input_errors = only_input_errors && dynamic_cast<const InputError*>(&e);
-      std::cerr << "graft suite: " << failed.back() << "\n";
     }
+    if (!root) return 0;
   }
-  if (!root) return 0;
+  // Bad input (a missing store, a bad key) is exit 2, as everywhere in graft.
+  const int status = failed.empty() ? 0 : only_input_errors ? 2 : 1;
+  if (worker) {
+    for (const auto& f : failed)
+      std::cout << "failed: " << f << "\n";
+    return status;  // the process that started the workers writes the table
+  }
   const double total =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - suite_start).count();
   std::cout << "\nall runs finished in " << savings::format_seconds(total) << "; the table:\n\n";
@@ -277,8 +354,7 @@ int run_command(const Args& args) {
   for (const auto& f : failed)
     std::cout << "failed: " << f << "\n";
   std::cout << "wrote " << dir << "/table.md, table.csv and plots\n";
-  // Bad input (a missing store, a bad key) is exit 2, as everywhere in graft.
-  return failed.empty() ? 0 : only_input_errors ? 2 : 1;
+  return status;
 }
 
 }  // namespace

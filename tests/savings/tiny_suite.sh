@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# `graft suite run main --scale tiny` end to end, twice: with stage sharing
-# (the default: a stage another run already finished with the same identity
-# is linked, not trained) and with --no-sharing (every stage trained). Checks:
-#   - both succeed and write table.md / table.csv and the plots;
+# `graft suite run main --scale tiny --seeds 2` end to end, twice: with stage
+# sharing (the default: a stage another run already finished with the same
+# identity is linked, not trained) in 2 worker processes of one thread each
+# (--jobs 2), and with --no-sharing in one process on every core. Checks:
+#   - both succeed and write table.md / table.csv and the plots, and the
+#     workers' output reaches the parent's;
 #   - sharing links the MLM encoder that sequential, baseline-mlm-finetune and
 #     warm-start begin with from baseline-mlm, says so in summary.json, and
 #     trains nothing it links;
 #   - the stage trained again under --no-sharing is bit-identical to the
 #     linked one (final checkpoint, metrics), which is what makes sharing
 #     exact;
-#   - the two tables agree in every column but wall time.
+#   - the two tables agree in every column but wall time (so neither sharing
+#     nor the thread count changes a number).
 # Usage: tiny_suite.sh GRAFT SOURCE_DIR WORK_DIR
 set -euo pipefail
 graft=$1 src=$2 work=$3
@@ -21,9 +24,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 cd "$src"  # suites/main.toml and recipes/tiny/ are found from the source root
 for mode in shared unshared; do
-  extra=()
+  extra=(--jobs 2)
   [ "$mode" = unshared ] && extra=(--no-sharing)
-  "$graft" suite run main --scale tiny --seeds 1 --run-dir "$work/$mode" \
+  "$graft" suite run main --scale tiny --seeds 2 --run-dir "$work/$mode" \
     --set recipe.stores="$work/stores" "${extra[@]}" > "$work/$mode.log" 2>&1 ||
     fail "suite run ($mode) exit status $? (log: $work/$mode.log)"
   for f in table.md table.csv sequential.png; do
@@ -31,15 +34,18 @@ for mode in shared unshared; do
   done
 done
 
+grep -q "^\[seed 1\] \[suite 10/10\] warm-start seed 1 done" "$work/shared.log" ||
+  fail "the parent does not show the seed-1 worker's output"
 linked=$(grep -c "linked, not trained again" "$work/shared.log" || true)
-[ "$linked" = 3 ] || fail "expected 3 linked stages with sharing, the log says $linked"
+[ "$linked" = 6 ] || fail "expected 6 linked stages (3 per seed) with sharing, the log says $linked"
 if grep -q "linked, not trained again" "$work/unshared.log"; then
   fail "--no-sharing linked a stage"
 fi
-for run in sequential/seed-0/mlm baseline-mlm-finetune/seed-0/mlm warm-start/seed-0/bert; do
+for run in {sequential,baseline-mlm-finetune}/seed-{0,1}/mlm warm-start/seed-{0,1}/bert; do
   dir="$work/shared/$run"
+  seed=$(basename "$(dirname "$dir")")
   from=$(cat "$dir/shared-from") || fail "$run: no shared-from file"
-  [ "$from" = "$work/shared/baseline-mlm/seed-0/mlm" ] || fail "$run shared from '$from'"
+  [ "$from" = "$work/shared/baseline-mlm/$seed/mlm" ] || fail "$run shared from '$from'"
   grep -q "\"shared_from\": \"$from\"" "$(dirname "$dir")/summary.json" ||
     fail "$run: summary.json does not name the folder it was linked from"
   # The same bits as the stage trained again without sharing: every dataset
@@ -66,4 +72,6 @@ wall_columns=$(head -1 "$work/shared/table.csv" | tr ',' '\n' | grep -n -i wall 
 keep() { cut -d, --complement -f"$wall_columns" "$1"; }
 diff <(keep "$work/shared/table.csv") <(keep "$work/unshared/table.csv") > "$work/table.diff" ||
   fail "tables differ beyond wall time: $work/table.diff"
-echo "tiny suite: 3 stages linked, bit-identical to training them again; tables agree"
+echo "tiny suite: 6 stages linked, bit-identical to training them again; 2 one-thread" \
+  "workers and one process on every core give the same table"
+
