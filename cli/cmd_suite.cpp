@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -169,25 +170,137 @@ int report_command(const Args& args) {
   return report.results.empty() ? 1 : 0;
 }
 
-int run_command(const Args& args) {
-  std::string suite_arg, scale, dir;
-  int64_t seeds_arg = 0;
+// What `graft suite run` was asked to do, after its options are read.
+struct SuiteRun {
+  std::string file, scale, dir;
+  Suite suite;
+  std::vector<int64_t> seeds;          // the suite's, for the table
+  std::vector<std::string> overrides;  // --set, as given
+  std::vector<std::string> base;       // every run's: the scale's, --set, --tp / --dp
   int tp = 0, dp = 0;
   bool no_sharing = false;
+  struct Job {
+    std::string name, file, dir;
+    int64_t seed;
+  };
+  std::vector<Job> jobs;  // this process's (a worker's: its seeds only)
+  std::vector<std::string> missing;
+};
+
+struct Failures {
+  std::vector<std::string> lines;
+  bool only_input_errors = true;
+  // Bad input (a missing store, a bad key) is exit 2, as everywhere in graft.
+  int status() const { return lines.empty() ? 0 : only_input_errors ? 2 : 1; }
+};
+
+void announce(const SuiteRun& r, const std::string& how) {
+  std::cout << "suite " << r.suite.name << " at scale " << r.scale << ": " << r.jobs.size()
+            << " runs (" << r.seeds.size() << " seed" << (r.seeds.size() == 1 ? "" : "s") << ") in "
+            << r.dir << how << "\n";
+  for (const auto& m : r.missing)
+    std::cout << "warning: no recipe file for " << m << "\n";
+}
+
+// --jobs: one worker process per group of seeds, this one waits and echoes.
+Failures run_in_workers(const SuiteRun& r, const std::vector<std::vector<int64_t>>& groups) {
+  GRAFT_INPUT_CHECK(r.tp == 0 && r.dp == 0 && dist::detect_launch().size == 1,
+                    "--jobs starts worker processes on this machine: it does not combine "
+                    "with --tp / --dp or with mpirun / srun (each of those is one job)");
+  write_run_info(r.dir, r.file, r.scale, r.seeds);
+  announce(r, ", " + std::to_string(groups.size()) + " worker processes");
+  std::vector<SuiteWorker> workers;
+  for (const std::vector<int64_t>& group : groups) {
+    SuiteWorker w;
+    w.seeds = group;
+    const std::string label = seed_label(group);
+    w.args = {"suite",     "run", r.file,           "--scale", r.scale,
+              "--run-dir", r.dir, "--worker-seeds", label};
+    for (const std::string& o : r.overrides)
+      w.args.insert(w.args.end(), {"--set", o});
+    if (r.no_sharing) w.args.push_back("--no-sharing");
+    w.log = (fs::path(r.dir) / "logs" / ("seed-" + label + ".log")).string();
+    workers.push_back(std::move(w));
+  }
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  run_suite_workers(workers, std::max(1, static_cast<int>(cores / workers.size())));
+  Failures failed;
+  for (const SuiteWorker& w : workers) {
+    if (w.exit_status == 0) continue;
+    failed.lines.push_back("worker for seed(s) " + seed_label(w.seeds) + ": exit status " +
+                           std::to_string(w.exit_status) + " (log: " + w.log + ")");
+    failed.only_input_errors = failed.only_input_errors && w.exit_status == 2;
+  }
+  return failed;
+}
+
+// The runs one after the other in this process (all ranks of an mpirun /
+// srun job take part); nullopt on ranks other than 0.
+std::optional<Failures> run_here(const SuiteRun& r, bool worker) {
+  dist::DistOptions dist_options;
+  if (r.tp > 0) dist_options.tp = r.tp;
+  if (r.dp > 0) dist_options.dp = r.dp;
+  dist::DistContext dist(dist_options);
+  runner::RecipeRunOptions run;
+  run.grid = training_grid(dist);
+  if (!r.no_sharing) run.stage_index = (fs::path(r.dir) / "stage-index").string();
+  const bool root = run.grid.is_root();
+  if (root && !worker) {
+    write_run_info(r.dir, r.file, r.scale, r.seeds);
+    announce(r, "");
+  }
+  Failures failed;
+  for (size_t i = 0; i < r.jobs.size(); ++i) {
+    const SuiteRun::Job& job = r.jobs[i];
+    const std::string tag = "[suite " + std::to_string(i + 1) + "/" +
+                            std::to_string(r.jobs.size()) + "] " + job.name + " seed " +
+                            std::to_string(job.seed);
+    if (root) std::cout << "\n" << tag << " (" << job.file << ") -> " << job.dir << std::endl;
+    std::vector<std::string> o = r.base;
+    o.push_back("training.seed=" + std::to_string(job.seed));
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      const runner::RecipeResult result =
+          runner::run_recipe(runner::load_recipe(job.file, o, job.dir), run);
+      if (root) {
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::cout << tag << " done in " << savings::format_seconds(s) << ", executed model FLOPs "
+                  << savings::format_flops(result.total.model_total()) << std::endl;
+      }
+    } catch (const std::exception& e) {
+      // Peers may be blocked in a collective: a multi-rank job cannot go on.
+      if (dist.uses_mpi()) {
+        std::fprintf(stderr, "graft suite: error: %s\n", e.what());
+        std::fflush(stderr);
+        dist::abort_job(dynamic_cast<const InputError*>(&e) ? 2 : 1);
+      }
+      // One broken run should not cost the others: the table shows what ran.
+      failed.lines.push_back(job.name + " seed " + std::to_string(job.seed) + ": " + e.what());
+      failed.only_input_errors = failed.only_input_errors && dynamic_cast<const InputError*>(&e);
+      std::cerr << "graft suite: " << failed.lines.back() << "\n";
+    }
+  }
+  if (!root) return std::nullopt;
+  return failed;
+}
+
+int run_command(const Args& args) {
+  SuiteRun r;
+  std::string suite_arg, worker_seeds;
+  int64_t seeds_arg = 0;
   int parallel_jobs = 1;
-  std::string worker_seeds;
-  std::vector<std::string> overrides;
   po::options_description options("options");
   auto add = options.add_options();
   add("suite", po::value(&suite_arg)->required(), "suite name (suites/<name>.toml) or file");
-  add("scale", po::value(&scale)->required(), "tiny | small | base | large ({scale} in paths)");
+  add("scale", po::value(&r.scale)->required(), "tiny | small | base | large ({scale} in paths)");
   add("seeds", po::value(&seeds_arg), "seeds per run (default: the suite's for this scale)");
-  add("run-dir", po::value(&dir), "where runs train (default: runs/suite-<name>-<scale>)");
-  add("set", po::value(&overrides)->composing(),
+  add("run-dir", po::value(&r.dir), "where runs train (default: runs/suite-<name>-<scale>)");
+  add("set", po::value(&r.overrides)->composing(),
       "override a key in every recipe (as `graft recipe run --set`; repeatable)");
-  add("tp", po::value(&tp), "tensor-parallel ranks per replica, every run");
-  add("dp", po::value(&dp), "data-parallel replicas, every run (under mpirun -np tp x dp)");
-  add("no-sharing", po::bool_switch(&no_sharing),
+  add("tp", po::value(&r.tp), "tensor-parallel ranks per replica, every run");
+  add("dp", po::value(&r.dp), "data-parallel replicas, every run (under mpirun -np tp x dp)");
+  add("no-sharing", po::bool_switch(&r.no_sharing),
       "train every stage, even one another run of the suite already finished with the same "
       "config, seed, init and data (default: link it from there)");
   add("jobs", po::value(&parallel_jobs),
@@ -203,158 +316,73 @@ int run_command(const Args& args) {
   po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
   if (vm.count("help")) {
     std::cout << "usage: graft suite run SUITE --scale tiny|small|base|large [--seeds N] "
-                 "[--run-dir DIR]\n\n"
+                 "[--jobs N] [--run-dir DIR]\n\n"
               << kDescription << "\n\n"
               << options << "\n";
     return 0;
   }
   po::notify(vm);
-  const std::string file = suite_path(suite_arg);
-  const Suite suite = savings::load_suite(file);
-  if (dir.empty()) dir = "runs/suite-" + suite.name + "-" + scale;
-  const std::vector<int64_t> seeds = seed_list(suite, scale, seeds_arg);
-  const bool worker = !worker_seeds.empty();
-  std::vector<int64_t> own_seeds = seeds;
-  if (worker) own_seeds = parse_seed_list(worker_seeds);
   GRAFT_INPUT_CHECK(parallel_jobs >= 1, "--jobs must be at least 1, got " << parallel_jobs);
-  std::vector<std::string> base = overrides;
-  if (auto it = suite.scales.find(scale); it != suite.scales.end())
-    base.insert(base.begin(), it->second.overrides.begin(), it->second.overrides.end());
-  if (tp > 0) base.push_back("distributed.tp=" + std::to_string(tp));
-  if (dp > 0) base.push_back("distributed.dp=" + std::to_string(dp));
+  r.file = suite_path(suite_arg);
+  r.suite = savings::load_suite(r.file);
+  if (r.dir.empty()) r.dir = "runs/suite-" + r.suite.name + "-" + r.scale;
+  r.seeds = seed_list(r.suite, r.scale, seeds_arg);
+  const bool worker = !worker_seeds.empty();
+  const std::vector<int64_t> own_seeds = worker ? parse_seed_list(worker_seeds) : r.seeds;
+  r.base = r.overrides;
+  if (auto it = r.suite.scales.find(r.scale); it != r.suite.scales.end())
+    r.base.insert(r.base.begin(), it->second.overrides.begin(), it->second.overrides.end());
+  if (r.tp > 0) r.base.push_back("distributed.tp=" + std::to_string(r.tp));
+  if (r.dp > 0) r.base.push_back("distributed.dp=" + std::to_string(r.dp));
 
   // Every recipe file is read before anything trains, so a typo costs
   // seconds, not the hours of the runs before it.
-  struct Job {
-    std::string name, file, dir;
-    int64_t seed;
-  };
-  std::vector<Job> jobs;
-  std::vector<std::string> missing;
-  for (const std::string& name : suite.run_names()) {
-    const std::string recipe_file = suite.recipe_file(name, scale);
+  for (const std::string& name : r.suite.run_names()) {
+    const std::string recipe_file = r.suite.recipe_file(name, r.scale);
     if (!fs::exists(recipe_file)) {
-      missing.push_back(name + " (" + recipe_file + ")");
+      r.missing.push_back(name + " (" + recipe_file + ")");
       continue;
     }
     for (int64_t seed : own_seeds) {
-      const std::string run_dir = savings::seed_run_dir(dir, name, seed);
-      std::vector<std::string> o = base;
+      const std::string run_dir = savings::seed_run_dir(r.dir, name, seed);
+      std::vector<std::string> o = r.base;
       o.push_back("training.seed=" + std::to_string(seed));
       runner::load_recipe(recipe_file, o, run_dir);
-      jobs.push_back({name, recipe_file, run_dir, seed});
+      r.jobs.push_back({name, recipe_file, run_dir, seed});
     }
   }
 
   const auto suite_start = std::chrono::steady_clock::now();
-  std::vector<std::string> failed;
-  bool only_input_errors = true;
   const std::vector<std::vector<int64_t>> groups =
-      worker ? std::vector<std::vector<int64_t>>{} : split_seeds(seeds, parallel_jobs);
+      worker ? std::vector<std::vector<int64_t>>{} : split_seeds(r.seeds, parallel_jobs);
+  Failures failed;
   if (groups.size() > 1) {
-    GRAFT_INPUT_CHECK(tp == 0 && dp == 0 && dist::detect_launch().size == 1,
-                      "--jobs starts worker processes on this machine: it does not combine "
-                      "with --tp / --dp or with mpirun / srun (each of those is one job)");
-    write_run_info(dir, file, scale, seeds);
-    std::cout << "suite " << suite.name << " at scale " << scale << ": " << jobs.size() << " runs ("
-              << seeds.size() << " seeds) in " << dir << ", " << groups.size()
-              << " worker processes\n";
-    for (const auto& m : missing)
-      std::cout << "warning: no recipe file for " << m << "\n";
-    std::vector<SuiteWorker> workers;
-    for (const std::vector<int64_t>& group : groups) {
-      SuiteWorker w;
-      w.seeds = group;
-      const std::string label = seed_label(group);
-      w.args = {"suite", "run", file, "--scale", scale, "--run-dir", dir, "--worker-seeds", label};
-      for (const std::string& o : overrides)
-        w.args.insert(w.args.end(), {"--set", o});
-      if (no_sharing) w.args.push_back("--no-sharing");
-      w.log = (fs::path(dir) / "logs" / ("seed-" + label + ".log")).string();
-      workers.push_back(std::move(w));
-    }
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    run_suite_workers(workers, std::max(1, static_cast<int>(cores / workers.size())));
-    for (const SuiteWorker& w : workers) {
-      if (w.exit_status == 0) continue;
-      failed.push_back("worker for seed(s) " + seed_label(w.seeds) + ": exit status " +
-                       std::to_string(w.exit_status) + " (log: " + w.log + ")");
-      only_input_errors = only_input_errors && w.exit_status == 2;
-    }
+    failed = run_in_workers(r, groups);
+  } else if (std::optional<Failures> f = run_here(r, worker)) {
+    failed = *f;
   } else {
-    dist::DistOptions dist_options;
-    if (tp > 0) dist_options.tp = tp;
-    if (dp > 0) dist_options.dp = dp;
-    dist::DistContext dist(dist_options);
-    runner::RecipeRunOptions run;
-    run.grid = training_grid(dist);
-    if (!no_sharing) run.stage_index = (fs::path(dir) / "stage-index").string();
-    const bool root = run.grid.is_root();
-    if (root && !worker) {
-      write_run_info(dir, file, scale, seeds);
-      std::cout << "suite " << suite.name << " at scale " << scale << ": " << jobs.size()
-                << " runs (" << seeds.size() << " seed" << (seeds.size() == 1 ? "" : "s") << ") in "
-                << dir << "\n";
-      for (const auto& m : missing)
-        std::cout << "warning: no recipe file for " << m << "\n";
-    }
-    for (size_t i = 0; i < jobs.size(); ++i) {
-      const Job& job = jobs[i];
-      if (root) {
-        std::cout << "\n[suite " << i + 1 << "/" << jobs.size() << "] " << job.name << " seed "
-                  << job.seed << " (" << job.file << ") -> " << job.dir << std::endl;
-      }
-      std::vector<std::string> o = base;
-      o.push_back("training.seed=" + std::to_string(job.seed));
-      const auto start = std::chrono::steady_clock::now();
-      try {
-        const runner::RecipeResult r =
-            runner::run_recipe(runner::load_recipe(job.file, o, job.dir), run);
-        if (root) {
-          const double s =
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-          std::cout << "[suite " << i + 1 << "/" << jobs.size() << "] " << job.name << " seed "
-                    << job.seed << " done in " << savings::format_seconds(s)
-                    << ", executed model FLOPs " << savings::format_flops(r.total.model_total())
-                    << std::endl;
-        }
-      } catch (const std::exception& e) {
-        // Peers may be blocked in a collective: a multi-rank job cannot go on.
-        if (dist.uses_mpi()) {
-          std::fprintf(stderr, "graft suite: error: %s\n", e.what());
-          std::fflush(stderr);
-          dist::abort_job(dynamic_cast<const InputError*>(&e) ? 2 : 1);
-        }
-        // One broken run should not cost the others: the table shows what ran.
-        failed.push_back(job.name + " seed " + std::to_string(job.seed) + ": " + e.what());
-        only_input_errors = only_input_errors && dynamic_cast<const InputError*>(&e);
-        std::cerr << "graft suite: " << failed.back() << "\n";
-      }
-    }
-    if (!root) return 0;
+    return 0;  // not rank 0
   }
-  // Bad input (a missing store, a bad key) is exit 2, as everywhere in graft.
-  const int status = failed.empty() ? 0 : only_input_errors ? 2 : 1;
   if (worker) {
-    for (const auto& f : failed)
+    for (const auto& f : failed.lines)
       std::cout << "failed: " << f << "\n";
-    return status;  // the process that started the workers writes the table
+    return failed.status();  // the process that started the workers writes the table
   }
   const double total =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - suite_start).count();
   std::cout << "\nall runs finished in " << savings::format_seconds(total) << "; the table:\n\n";
   const savings::Report report =
-      savings::build_report(suite, dir, seeds, recipe_stages(suite, scale));
+      savings::build_report(r.suite, r.dir, r.seeds, recipe_stages(r.suite, r.scale));
   std::vector<std::string> notes;
-  const std::string md = savings::write_report(report, suite, scale, dir, &notes);
+  const std::string md = savings::write_report(report, r.suite, r.scale, r.dir, &notes);
   std::cout << md << "\n";
   print_notes(notes);
-  for (const auto& m : missing)
+  for (const auto& m : r.missing)
     std::cout << "missing recipe file: " << m << "\n";
-  for (const auto& f : failed)
+  for (const auto& f : failed.lines)
     std::cout << "failed: " << f << "\n";
-  std::cout << "wrote " << dir << "/table.md, table.csv and plots\n";
-  return status;
+  std::cout << "wrote " << r.dir << "/table.md, table.csv and plots\n";
+  return failed.status();
 }
 
 }  // namespace

@@ -11,8 +11,10 @@
 #   - the stage trained again under --no-sharing is bit-identical to the
 #     linked one (final checkpoint, metrics), which is what makes sharing
 #     exact;
-#   - the two tables agree in every column but wall time (so neither sharing
-#     nor the thread count changes a number).
+#   - the two tables agree in every column but wall time (neither sharing nor
+#     the worker processes change a number; at the tiny sizes OpenBLAS runs
+#     one thread either way, so the thread count cannot either, see
+#     cli/suite_workers.h).
 # Usage: tiny_suite.sh GRAFT SOURCE_DIR WORK_DIR
 set -euo pipefail
 graft=$1 src=$2 work=$3
