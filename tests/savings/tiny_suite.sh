@@ -61,11 +61,14 @@ for run in {sequential,baseline-mlm-finetune}/seed-{0,1}/mlm warm-start/seed-{0,
     fail "$run: metrics (timings aside) differ from the stage trained again"
 done
 
-# h5diff does tell checkpoints apart (a check that cannot fail proves nothing).
-if h5diff -q --exclude-path /run/config "$work/shared/baseline-mlm/seed-0/mlm/checkpoints/$(basename "$a")" \
-    "$work/shared/baseline-sc/seed-0/sc/checkpoints/$(basename "$a")" > /dev/null 2>&1; then
-  fail "h5diff found no difference between two different models"
-fi
+# h5diff does tell checkpoints apart (a check that cannot fail proves
+# nothing): two different models must give exit status 1, "differences
+# found", not 0 and not 2 (a missing or unreadable file).
+mlm=$(ls "$work"/shared/baseline-mlm/seed-0/mlm/checkpoints/*.h5 | tail -1)
+sc=$(ls "$work"/shared/baseline-sc/seed-0/sc/checkpoints/*.h5 | tail -1)
+status=0
+h5diff -q --exclude-path /run/config "$mlm" "$sc" > /dev/null 2>&1 || status=$?
+[ "$status" = 1 ] || fail "h5diff of two different models ($mlm, $sc) gave exit status $status, not 1"
 
 # Every column but wall time agrees.
 wall_columns=$(head -1 "$work/shared/table.csv" | tr ',' '\n' | grep -n -i wall | cut -d: -f1 |
