@@ -16,6 +16,7 @@
 // and the best peak repetition, then (unless --no_phases) a per-phase
 // breakdown of hand-driven steps: forward, backward, clip, AdamW.
 //
+// --row_shards=N: the Trainer's row shards (train/trainer.h), 1 by default.
 // --json --config=<gpt|t5> [--steps=N] [--warmup=N]: no Google Benchmark; runs
 // N timed Trainer steps and prints one JSON line (median tokens/s, parameter
 // count). bench/compare_pytorch.py uses it so graft and PyTorch are timed the
@@ -49,6 +50,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+int64_t g_row_shards = 1;  // --row_shards, read when a rig is built
+
 double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
@@ -76,6 +79,7 @@ struct StepRig {
     options.schedule.peak_lr = 1e-4;  // small: the loss stays finite for any number of steps
     options.schedule.total_steps = 1000000;
     options.clip_norm = 1.0;
+    options.row_shards = g_row_shards;
     trainer = std::make_unique<graft::Trainer>(*model, task, options);
     batches.push_back(gb::random_batch(c, 7));
   }
@@ -228,6 +232,7 @@ struct OwnArgs {
   int steps = 10;
   int warmup = 2;
   int phase_steps = 10;
+  int row_shards = 1;
 };
 
 OwnArgs take_own_args(int& argc, char** argv) {
@@ -249,6 +254,8 @@ OwnArgs take_own_args(int& argc, char** argv) {
       a.steps = std::atoi(v);
     } else if (const char* v = value("--warmup=")) {
       a.warmup = std::atoi(v);
+    } else if (const char* v = value("--row_shards=")) {
+      a.row_shards = std::atoi(v);
     } else if (const char* v = value("--phase_steps=")) {
       a.phase_steps = std::atoi(v);
     } else {
@@ -276,12 +283,13 @@ int run_json(const OwnArgs& a) {
     std::printf(
         "{\"framework\": \"graft\", \"config\": \"%s\", \"params\": %lld, \"tokens_per_step\": "
         "%lld, \"steps\": %d, \"median_step_s\": %.6f, \"min_step_s\": %.6f, \"tokens_per_s\": "
-        "%.1f, \"model_flops_per_step\": %.6e, \"last_loss\": %.4f, \"threads\": %d}\n",
+        "%.1f, \"model_flops_per_step\": %.6e, \"last_loss\": %.4f, \"threads\": %d, "
+        "\"row_shards\": %lld}\n",
         c.name.c_str(), static_cast<long long>(gb::parameter_count(*r.model)),
         static_cast<long long>(c.tokens_per_step()), a.steps, med,
         *std::min_element(seconds.begin(), seconds.end()),
         static_cast<double>(c.tokens_per_step()) / med, r.model_flops(), loss,
-        omp_get_max_threads());
+        omp_get_max_threads(), static_cast<long long>(g_row_shards));
     return 0;
   }
   std::fprintf(stderr, "bench_step: unknown --config=%s (gpt or t5)\n", a.config.c_str());
@@ -292,6 +300,7 @@ int run_json(const OwnArgs& a) {
 
 int main(int argc, char** argv) {
   const OwnArgs own = take_own_args(argc, argv);
+  g_row_shards = own.row_shards;
   if (own.json) return run_json(own);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

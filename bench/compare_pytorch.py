@@ -28,6 +28,14 @@ Needs Debian's python3-torch (apt-get install -y python3-torch) and so
 /usr/bin/python3, not a pyenv python. Usage:
   OMP_NUM_THREADS=2 /usr/bin/python3 bench/compare_pytorch.py \
       --bench-step build-perf/bench/bench_step [--rounds 3] [--steps 10]
+
+Fairness: Debian's torch reaches OpenBLAS through libblas.so.3, by default the
+pthread build, whose threads fight torch's own OpenMP threads (a 2x loss for
+torch, docs/PERFORMANCE.md). So by default (--torch-blas openmp) the script
+re-runs itself with LD_LIBRARY_PATH pointing at the OpenMP build of the same
+OpenBLAS release that graft links, and prints the BLAS library torch loaded.
+--torch-blas default keeps Debian's choice. --graft-args passes options to
+bench_step (e.g. --graft-args=--row_shards=2).
 """
 
 import argparse
@@ -39,9 +47,31 @@ import subprocess
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+OPENMP_BLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
+
+
+def reexec_with_openmp_blas():
+    """Before torch loads: point libblas.so.3 at OpenBLAS's OpenMP build."""
+    argv = sys.argv[1:]
+    pairs = zip(argv, argv[1:] + [""])
+    if "--torch-blas=default" in argv or ("--torch-blas", "default") in pairs:
+        return
+    if not os.path.exists(os.path.join(OPENMP_BLAS_DIR, "libblas.so.3")):
+        print(f"warning: {OPENMP_BLAS_DIR}/libblas.so.3 not found; torch keeps the default BLAS "
+              "(apt-get install libopenblas0-openmp)", file=sys.stderr)
+        return
+    paths = os.environ.get("LD_LIBRARY_PATH", "").split(":")
+    if OPENMP_BLAS_DIR in paths:
+        return
+    env = dict(os.environ, LD_LIBRARY_PATH=":".join([OPENMP_BLAS_DIR] + [p for p in paths if p]))
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+reexec_with_openmp_blas()
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 # bench/step_setup.h and model/config.cpp's "small" preset.
 SMALL = dict(vocab=8192, d_model=256, heads=4, d_ff=1024, max_positions=128, dropout=0.1)
@@ -175,10 +205,21 @@ def measure_torch(rig, steps, warmup):
                 median_step_s=med, tokens_per_s=tokens / med, last_loss=loss)
 
 
-def measure_graft(bench_step, name, steps, warmup):
+def measure_graft(bench_step, name, steps, warmup, extra):
     out = subprocess.run([bench_step, "--json", f"--config={name}", f"--steps={steps}",
-                          f"--warmup={warmup}"], check=True, capture_output=True, text=True)
+                          f"--warmup={warmup}"] + extra, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def loaded_blas():
+    """The BLAS shared objects mapped into this process (what torch calls)."""
+    libs = set()
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            if "blas" in os.path.basename(path):
+                libs.add(path)
+    return ", ".join(sorted(libs)) or "none found"
 
 
 def main():
@@ -189,6 +230,9 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--torch-blas", choices=["openmp", "default"], default="openmp",
+                    help="OpenBLAS build torch uses (see the module docstring)")
+    ap.add_argument("--graft-args", default="", help="extra bench_step options, space-separated")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -198,6 +242,9 @@ def main():
               file=sys.stderr)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
           f"load {os.getloadavg()}, {time.strftime('%Y-%m-%d %H:%M:%S')}")
+    torch.ones(64, 64) @ torch.ones(64, 64)  # loads the BLAS
+    print(f"torch BLAS ({args.torch_blas}): {loaded_blas()}; graft options: "
+          f"{args.graft_args or '(none)'}")
     names = args.configs.split(",")
     rigs = {n: torch_rig(n) for n in names}
     results = {n: {"graft": [], "pytorch": []} for n in names}
@@ -208,7 +255,8 @@ def main():
             order = ["graft", "pytorch"] if r % 2 == 0 else ["pytorch", "graft"]
             for fw in order:
                 if fw == "graft":
-                    m = measure_graft(args.bench_step, n, args.steps, args.warmup)
+                    m = measure_graft(args.bench_step, n, args.steps, args.warmup,
+                                      args.graft_args.split())
                 else:
                     m = measure_torch(rigs[n], args.steps, args.warmup)
                 results[n][fw].append(m["tokens_per_s"])

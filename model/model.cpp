@@ -141,4 +141,28 @@ std::unique_ptr<Model> make_model(const ModelConfig& config, uint64_t seed, DTyp
   return nullptr;
 }
 
+std::unique_ptr<Model> make_weight_sharing_replica(const Model& model) {
+  GRAFT_INPUT_CHECK(model.device() == Device::cpu,
+                    "row shards run on the CPU; this model is on " << device_name(model.device()));
+  // The seed does not matter: every weight is replaced by the model's own.
+  std::unique_ptr<Model> replica =
+      make_model(model.config(), /*seed=*/0, model.dtype(), model.tensor_parallel());
+  const std::vector<NamedParameter>& source = model.parameters().entries();
+  const std::vector<NamedParameter>& target = replica->parameters().entries();
+  for (size_t i = 0; i < source.size(); ++i) {
+    GRAFT_INPUT_CHECK(i < target.size() && source[i].name == target[i].name,
+                      "row shards: parameter '"
+                          << source[i].name
+                          << "' is not one the model's config creates (a task's own weights, "
+                             "such as a generator); train this task with row_shards = 1");
+    Tensor t = target[i].tensor;
+    t.share_data_of(source[i].tensor);
+    t.set_requires_grad(source[i].tensor.requires_grad());
+  }
+  GRAFT_CHECK(target.size() == source.size(), "row shards: the replica has "
+                                                  << target.size() << " parameters, the model "
+                                                  << source.size());
+  return replica;
+}
+
 }  // namespace graft

@@ -116,4 +116,11 @@ class EncoderDecoder : public Model {
 std::unique_ptr<Model> make_model(const ModelConfig& config, uint64_t seed = 0,
                                   DType dtype = DType::f32, const TensorParallel& tp = {});
 
+// A model of the same config that shares model's weights (the same storage:
+// an optimizer step on model is the replica's too) and keeps its own
+// gradients, for a thread that trains its own rows of a batch (the Trainer's
+// row shards). CPU only; an InputError when model has parameters its config
+// does not create (a task's own weights, such as RTD's generator).
+std::unique_ptr<Model> make_weight_sharing_replica(const Model& model);
+
 }  // namespace graft

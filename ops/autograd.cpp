@@ -5,8 +5,10 @@
 namespace graft {
 
 namespace {
-bool g_grad_enabled = true;
-}
+// Per thread, like the tape: a thread that trains its own rows of a batch
+// (train/trainer.h, row shards) records and switches recording on its own.
+thread_local bool g_grad_enabled = true;
+}  // namespace
 
 void Tape::record(const char* op_name, std::function<void()> backward) {
   GRAFT_CHECK(!running_, "op '" << op_name << "' recorded during backward");
@@ -43,7 +45,7 @@ void Tape::backward(const Tensor& root, const Tensor& seed) {
 }
 
 Tape& tape() {
-  static Tape instance;
+  thread_local Tape instance;
   return instance;
 }
 

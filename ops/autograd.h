@@ -56,11 +56,12 @@ class Tape {
   Observer* observer_ = nullptr;
 };
 
-// The process's tape. Ops are recorded from the main thread only (kernels may
-// use OpenMP inside, but ops are called from one thread).
+// The calling thread's tape. A thread's ops record on its own tape, so threads
+// that each run a forward and backward over their own activations (the
+// Trainer's row shards) do not mix entries; kernels may use OpenMP inside.
 Tape& tape();
 
-// Gradient recording on/off (evaluation runs with it off).
+// Gradient recording on/off for the calling thread (evaluation runs with it off).
 bool grad_enabled();
 class NoGradGuard {
  public:

@@ -1,6 +1,7 @@
 #include "ops/flops.h"
 
 #include <cstdio>
+#include <mutex>
 
 namespace graft {
 
@@ -24,6 +25,10 @@ void merge_counts(FlopsCounts& into, const FlopsCounts& from) {
 }  // namespace
 
 void FlopsLedger::add(Phase phase, FlopsKind kind, double flops) {
+  // Threads training row shards add to the process's ledger at once. Counts are
+  // integers below 2^53, so the sum is exact in any order.
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
   slot(phase == Phase::forward ? forward_ : backward_, kind) += flops;
 }
 

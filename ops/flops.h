@@ -38,7 +38,7 @@ class FlopsLedger {
   FlopsCounts backward_;
 };
 
-// The process's ledger, which every kernel adds to.
+// The process's ledger, which every kernel adds to (add is thread-safe).
 FlopsLedger& flops_ledger();
 
 // FLOPs of one GEMM: M*N multiply-adds over K, counted as 2*M*N*K.

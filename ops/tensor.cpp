@@ -8,12 +8,9 @@
 
 #include "ops/autograd.h"
 #include "ops/cuda/backend.h"
+#include "ops/host_memory.h"
 
 namespace graft {
-
-namespace {
-constexpr size_t kAlignment = 64;
-}
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
@@ -38,17 +35,14 @@ Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
     data_ = cuda::allocate(bytes);
     return;
   }
-  size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-  if (rounded == 0) rounded = kAlignment;
-  data_ = std::aligned_alloc(kAlignment, rounded);
-  if (data_ == nullptr) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes");
+  data_ = host_allocate(bytes);
 }
 
 Storage::~Storage() {
   if (device_ == Device::cuda) {
     cuda::release(data_, bytes_);
   } else {
-    std::free(data_);
+    host_release(data_, bytes_);
   }
 }
 
@@ -322,6 +316,14 @@ void Tensor::fill(double value) const {
       std::fill_n(data<bf16>(), n, float_to_bf16(static_cast<float>(value)));
       break;
   }
+}
+
+void Tensor::share_data_of(const Tensor& source) const {
+  GRAFT_CHECK(defined() && source.defined(), "share_data_of on an undefined tensor");
+  GRAFT_CHECK(shape() == source.shape() && dtype() == source.dtype() && device() == source.device(),
+              "share_data_of: " << describe() << " cannot alias " << source.describe());
+  impl_->storage = source.impl_->storage;
+  impl_->offset_bytes = source.impl_->offset_bytes;
 }
 
 bool Tensor::same_storage(const Tensor& other) const {

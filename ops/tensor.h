@@ -92,6 +92,10 @@ class Tensor {
   // Converts this tensor's data to dtype in place (every handle sees it; the
   // gradient is dropped). How a model's parameters become bf16 on the GPU.
   void convert_to(DType dtype) const;
+  // Points this tensor at source's data (same shape, dtype and device), in
+  // place: every handle sees it, the autograd state stays this tensor's. How a
+  // model replica shares its weights and keeps its own gradients.
+  void share_data_of(const Tensor& source) const;
   void copy_from(const Tensor& other) const;  // same shape and dtype, any devices
   void fill(double value) const;
 

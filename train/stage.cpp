@@ -47,6 +47,7 @@ TrainerOptions trainer_options(const StageConfig& c) {
   t.freeze = c.training.freeze;
   t.unfreeze_step = c.training.unfreeze_step;
   t.max_nonfinite_steps = c.training.max_nonfinite_steps;
+  t.row_shards = c.training.row_shards;
   return t;
 }
 

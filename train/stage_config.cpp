@@ -130,7 +130,8 @@ void read_optimizer(const TomlSection& s, OptimizerConfig& o) {
 
 void read_training(const TomlSection& s, TrainingConfig& t) {
   s.check_keys({"steps", "batch_size", "grad_accum", "seq_len", "seed", "eval_interval",
-                "eval_batches", "log_interval", "freeze", "unfreeze_step", "max_nonfinite_steps"});
+                "eval_batches", "log_interval", "freeze", "unfreeze_step", "max_nonfinite_steps",
+                "row_shards"});
   s.integer("steps", t.steps, 1);
   s.integer("batch_size", t.batch_size, 1);
   s.integer("grad_accum", t.grad_accum, 1);
@@ -142,6 +143,7 @@ void read_training(const TomlSection& s, TrainingConfig& t) {
   s.string_array("freeze", t.freeze);
   s.integer("unfreeze_step", t.unfreeze_step, 0);
   s.integer("max_nonfinite_steps", t.max_nonfinite_steps, 1);
+  s.integer("row_shards", t.row_shards, 1);
 }
 
 void read_data(const TomlSection& s, DataConfig& d) {
@@ -354,7 +356,8 @@ toml::table stage_config_to_toml(const StageConfig& c) {
                                               {"log_interval", t.log_interval},
                                               {"freeze", freeze},
                                               {"unfreeze_step", t.unfreeze_step},
-                                              {"max_nonfinite_steps", t.max_nonfinite_steps}}},
+                                              {"max_nonfinite_steps", t.max_nonfinite_steps},
+                                              {"row_shards", t.row_shards}}},
                      {"data", toml::table{{"source", c.data.source},
                                           {"objective", c.data.objective},
                                           {"dir", c.data.dir},

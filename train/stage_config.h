@@ -8,7 +8,9 @@
 //   [training]   steps, batch_size (per micro-batch), grad_accum, seq_len,
 //                seed, eval_interval (0: at the end), eval_batches,
 //                log_interval, freeze = [glob patterns], unfreeze_step
-//                (0: never), max_nonfinite_steps
+//                (0: never), max_nonfinite_steps, row_shards (CPU: rows of
+//                a micro-batch trained at once on their own threads; see
+//                train/trainer.h)
 //   [data]       source ("fortunes" | "store"), objective (clm | mlm |
 //                span_corruption | classification | seq2seq; rtd | spactor |
 //                tlm through recipes/runner), dir (the fortunes folder),
@@ -61,6 +63,7 @@ struct TrainingConfig {
   std::vector<std::string> freeze;
   int64_t unfreeze_step = 0;
   int64_t max_nonfinite_steps = 5;
+  int64_t row_shards = 1;
 };
 
 // Where batches come from and which objective turns them into targets. A new

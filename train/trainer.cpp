@@ -3,13 +3,17 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <sstream>
+
+#include <omp.h>
 
 #include "dist/communicator.h"
 #include "dist/gradient_reducer.h"
 #include "dist/ledger.h"
 #include "ops/autograd.h"
 #include "ops/grad_norm.h"
+#include "train/distributed.h"
 
 namespace graft {
 
@@ -51,6 +55,16 @@ Trainer::Trainer(Model& model, const Task& task, TrainerOptions options)
                                              << " ways but the grid has tp = " << g.tp_size);
   GRAFT_CHECK(!g.distributed() || (g.world && g.tp && g.dp),
               "Trainer: a distributed grid needs its communicators");
+  GRAFT_INPUT_CHECK(options_.row_shards >= 1,
+                    "row_shards must be >= 1, got " << options_.row_shards);
+  if (options_.row_shards > 1) {
+    GRAFT_INPUT_CHECK(!g.distributed(),
+                      "row_shards = " << options_.row_shards
+                                      << " trains in one process; with tp or dp (world "
+                                      << g.world_size << ") use row_shards = 1");
+    for (int64_t k = 1; k < options_.row_shards; ++k)
+      replicas_.push_back(make_weight_sharing_replica(model_));
+  }
   apply_freezing(1);
 }
 
@@ -104,6 +118,11 @@ StepResult Trainer::train_step(const std::vector<Batch>& micro_batches) {
   if (grid.dp_size > 1) total_count = dist::sum_over_ranks(total_count, *grid.dp);
   for (size_t i = 0; i < micro_batches.size(); ++i) {
     const Batch& batch = micro_batches[i];
+    if (!replicas_.empty()) {
+      r.loss += train_row_shards(batch, static_cast<int64_t>(i), static_cast<double>(total_count),
+                                 micro_batches.size(), r);
+      continue;
+    }
     // Weighting by counted targets makes the step's loss the mean over all of
     // them, whatever the padding; equal micro-batches get exactly 1/accum.
     const double weight = total_count > 0 ? dp * static_cast<double>(counts[i]) / total_count
@@ -201,6 +220,72 @@ StepResult Trainer::train_step(const std::vector<Batch>& micro_batches) {
     throw Error(out.str());
   }
   return r;
+}
+
+double Trainer::train_row_shards(const Batch& batch, int64_t micro, double total_count,
+                                 size_t micro_batches, StepResult& r) {
+  const int64_t rows = batch.batch_size();
+  const int64_t shards = std::min<int64_t>(options_.row_shards, rows);
+  std::vector<Batch> parts;
+  std::vector<double> weights;
+  for (int64_t k = 0; k < shards; ++k) {
+    const int64_t begin = k * rows / shards, end = (k + 1) * rows / shards;
+    parts.push_back(batch_rows(batch, begin, end - begin));
+    const int64_t count = task_.target_count(parts.back());
+    weights.push_back(
+        total_count > 0 ? static_cast<double>(count) / total_count
+                        : 1.0 / (static_cast<double>(shards) * static_cast<double>(micro_batches)));
+    r.tokens += parts.back().tokens();
+  }
+  const Parameters& params = model_.parameters();
+  for (const std::unique_ptr<Model>& replica : replicas_) {
+    const std::vector<NamedParameter>& theirs = replica->parameters().entries();
+    for (size_t j = 0; j < theirs.size(); ++j) {
+      Tensor t = theirs[j].tensor;
+      t.set_requires_grad(params.entries()[j].tensor.requires_grad());
+    }
+  }
+
+  std::vector<double> losses(static_cast<size_t>(shards), 0.0);
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(shards));
+  const int threads = static_cast<int>(std::min<int64_t>(shards, omp_get_max_threads()));
+  // One shard per thread: inside this region OpenBLAS and graft's kernels run
+  // single-threaded, so a shard's bits do not depend on the thread count.
+#pragma omp parallel for schedule(static, 1) num_threads(threads)
+  for (int64_t k = 0; k < shards; ++k) {
+    try {
+      const Model& m = k == 0 ? model_ : *replicas_[static_cast<size_t>(k - 1)];
+      ForwardContext context(true, dropout_seed(r.step, micro * options_.row_shards + k));
+      Tensor loss = task_.loss(m, context, batch_on(parts[static_cast<size_t>(k)], m.device()));
+      losses[static_cast<size_t>(k)] = loss.item();
+      if (loss.requires_grad()) {
+        tape().backward(loss, Tensor::full({}, weights[static_cast<size_t>(k)], loss.dtype()));
+      } else {
+        tape().clear();
+      }
+    } catch (...) {
+      tape().clear();
+      errors[static_cast<size_t>(k)] = std::current_exception();
+    }
+  }
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+
+  // Shard order, whatever thread ran which shard.
+  double loss = 0;
+  for (int64_t k = 0; k < shards; ++k)
+    loss += weights[static_cast<size_t>(k)] * losses[static_cast<size_t>(k)];
+  for (int64_t k = 1; k < shards; ++k) {
+    const std::vector<NamedParameter>& theirs =
+        replicas_[static_cast<size_t>(k - 1)]->parameters().entries();
+    for (size_t j = 0; j < theirs.size(); ++j) {
+      const Tensor g = theirs[j].tensor.grad();
+      if (!g.defined()) continue;
+      theirs[j].tensor.zero_grad();  // so the model may take g itself
+      accumulate_grad(params.entries()[j].tensor, g);
+    }
+  }
+  return loss;
 }
 
 Trainer::ResumeState Trainer::resume_state() const {

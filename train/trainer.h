@@ -10,8 +10,19 @@
 // row the run stops with a graft::Error naming the steps.
 //
 // Determinism: dropout seeds are a function of (seed, step, micro-batch)
-// through ForwardContext, and every op is thread-count independent, so the
-// same seed and batches give the same loss curve bit for bit.
+// through ForwardContext, and graft's own kernels are thread-count independent,
+// so the same seed and batches give the same loss curve bit for bit. OpenBLAS
+// is not: its sgemm sums K differently at 1 and 2 threads. Row shards (below)
+// run every GEMM on one thread, so their curve depends on row_shards only.
+//
+// Row shards (CPU, one process): each micro-batch's rows are split into
+// row_shards contiguous shards that train at once, one OpenMP thread each
+// (kernels and BLAS single-threaded inside), shard 0 on the model and the
+// others on weight-sharing replicas (model/model.h) with their own tapes and
+// gradients; the gradients are then summed in shard order. Each shard's loss is
+// weighted by its share of the counted targets, as micro-batches are, and has
+// its own dropout seed (micro-batch · row_shards + shard). On two cores this
+// trains faster than two threads inside every kernel (docs/PERFORMANCE.md).
 #pragma once
 
 #include <cstdint>
@@ -44,6 +55,9 @@ struct TrainerOptions {
   // the last micro-batch's backward), micro-batches hold this rank's rows, and
   // losses, norms, tokens and FLOPs in StepResult are global.
   TrainingGrid grid;
+  // Row shards per micro-batch (see above); > 1 needs a CPU model, no tp or
+  // dp, and a task without weights of its own.
+  int64_t row_shards = 1;
 };
 
 struct StepResult {
@@ -117,6 +131,10 @@ class Trainer {
  private:
   void apply_freezing(int64_t next_step);
   uint64_t dropout_seed(int64_t step, int64_t micro) const;
+  // Forward and backward of one micro-batch's row shards at once; returns the
+  // weighted sum of their losses and adds their tokens to r.
+  double train_row_shards(const Batch& batch, int64_t micro, double total_count,
+                          size_t micro_batches, StepResult& r);
 
   Model& model_;
   const Task& task_;
@@ -130,6 +148,7 @@ class Trainer {
   bool frozen_ = false;
   double train_seconds_ = 0;
   FlopsLedger train_flops_;
+  std::vector<std::unique_ptr<Model>> replicas_;    // row shards 1.. (row_shards > 1)
   std::unique_ptr<dist::GradientReducer> reducer_;  // dp > 1
   bool reducer_frozen_ = false;                     // frozen_ when reducer_ was built
 };

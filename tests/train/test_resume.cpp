@@ -3,6 +3,7 @@
 // never stopped; corrupt newest checkpoints are skipped with a warning;
 // keep_last; carried FLOPs; the recipes' initial_model hook; refused resumes.
 #include <gtest/gtest.h>
+#include <omp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -152,6 +153,30 @@ StageRunOptions crashing_at(StageRunOptions options, int64_t step) {
     if (s == step) throw Crash();
   };
   return options;
+}
+
+// training.row_shards through the whole stage: one thread and two give the
+// same curve, and a crash and resume on two threads continues it bit for bit.
+TEST_F(Resume, RowShardedStageIsThreadCountIndependentAcrossACrash) {
+  const int saved = omp_get_max_threads();
+  auto sharded = [&](const std::string& run) {
+    return stage_config_from_toml_text(config_text(run, 10, 4), "test.toml",
+                                       {"training.row_shards=2"});
+  };
+  omp_set_num_threads(1);
+  const StageRun one = run_stage(sharded("one"), "test.toml", quiet());
+  EXPECT_EQ(one.config.training.row_shards, 2);
+  omp_set_num_threads(2);
+  EXPECT_THROW(run_stage(sharded("two"), "test.toml", crashing_at(quiet(), 6)), Crash);
+  StageRunOptions resume = quiet();
+  resume.resume = true;
+  const StageRun resumed = run_stage(sharded("two"), "test.toml", resume);
+  omp_set_num_threads(saved);
+  EXPECT_EQ(resumed.resumed_from, 4);
+  expect_same_metrics(run_dir("one"), run_dir("two"));
+  // And the shards are real: the unsharded stage draws other dropout masks.
+  run_stage(config("unsharded", 10, 4), "test.toml", quiet());
+  EXPECT_NE(metrics(run_dir("one")).back().loss, metrics(run_dir("unsharded")).back().loss);
 }
 
 TEST_F(Resume, AfterACrashGivesTheSameLossAtEveryLaterStepBitForBit) {

@@ -110,6 +110,14 @@ TEST(StageConfig, InvalidValuesAreNamed) {
                   {"training.seq_len", "model.max_positions"});
   expect_mentions(error_of(kGood, {"data.objective=mlm"}), {"data.objective", "mlm"});
   expect_mentions(error_of(kGood, {"training.batch_size=0"}), {"training.batch_size", ">= 1"});
+  expect_mentions(error_of(kGood, {"training.row_shards=0"}), {"training.row_shards", ">= 1"});
+}
+
+TEST(StageConfig, RowShardsDefaultToOneAndAreWrittenBack) {
+  EXPECT_EQ(stage_config_from_toml_text(kGood, "stage.toml").training.row_shards, 1);
+  const StageConfig c = stage_config_from_toml_text(kGood, "stage.toml", {"training.row_shards=2"});
+  EXPECT_EQ(c.training.row_shards, 2);
+  EXPECT_NE(stage_config_to_string(c).find("row_shards = 2"), std::string::npos);
 }
 
 TEST(StageConfig, DeviceAndMixedPrecisionAreCheckedTogether) {

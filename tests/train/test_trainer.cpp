@@ -46,36 +46,19 @@ TEST(Trainer, SameSeedGivesBitIdenticalLossCurveAndWeights) {
   EXPECT_LT(first.back(), first.front());
 }
 
-// Parameter deltas of one step, with AdamW turned into (nearly) plain SGD on
-// the raw gradient: eps far above |g| makes the update lr·g/eps, linear in g,
-// so a wrong micro-batch weight shows up (Adam's normal update would hide any
-// gradient scale).
+// One f64 step whose parameter deltas are the gradient
+// (testing::gradient_as_update_options).
 std::vector<std::vector<double>> sgd_like_deltas(int64_t accum, double* loss, double* norm) {
   Decoder model(small_decoder(), 11, DType::f64);
-  const std::vector<Tensor> before = snapshot(model.parameters());
-  TrainerOptions o;
-  o.schedule.peak_lr = 1e6;
-  o.schedule.decay = DecayKind::constant;
-  o.adamw.eps = 1e6;
-  o.adamw.weight_decay = 0;
-  o.clip_norm = 0;
-  Trainer trainer(model, kLm, o);
+  Trainer trainer(model, kLm, testing::gradient_as_update_options());
   const int64_t rows = 6 / accum;
   std::vector<Batch> micro;
   for (int64_t i = 0; i < accum; ++i)
     micro.push_back(testing::pattern_batch(5, i * rows, rows, 10, 23));
-  const StepResult r = trainer.train_step(micro);
+  StepResult r;
+  const auto deltas = testing::step_deltas(model, trainer, micro, &r);
   *loss = r.loss;
   *norm = r.grad_norm;
-  std::vector<std::vector<double>> deltas;
-  const auto& entries = model.parameters().entries();
-  for (size_t p = 0; p < entries.size(); ++p) {
-    std::vector<double> after = entries[p].tensor.to_vector<double>();
-    const std::vector<double> start = before[p].to_vector<double>();
-    for (size_t i = 0; i < after.size(); ++i)
-      after[i] -= start[i];
-    deltas.push_back(after);
-  }
   return deltas;
 }
 

@@ -94,6 +94,39 @@ inline std::vector<Tensor> snapshot(const Parameters& params) {
   return copies;
 }
 
+// Options under which one step's parameter update is the raw gradient: AdamW
+// with eps far above |g| turns into lr·g/eps (lr/eps = 1), linear in g, so a
+// wrong loss weight shows up at full size (Adam's normal update hides any
+// gradient scale).
+inline TrainerOptions gradient_as_update_options() {
+  TrainerOptions o;
+  o.schedule.peak_lr = 1e6;
+  o.schedule.decay = DecayKind::constant;
+  o.adamw.eps = 1e6;
+  o.adamw.weight_decay = 0;
+  o.clip_norm = 0;
+  return o;
+}
+
+// Per parameter, (after - before) of one trainer.train_step(micro).
+inline std::vector<std::vector<double>> step_deltas(Model& model, Trainer& trainer,
+                                                    const std::vector<Batch>& micro,
+                                                    StepResult* result) {
+  std::vector<std::vector<double>> before;
+  for (const NamedParameter& p : model.parameters().entries())
+    before.push_back(p.tensor.to_vector<double>());
+  *result = trainer.train_step(micro);
+  std::vector<std::vector<double>> deltas;
+  const auto& entries = model.parameters().entries();
+  for (size_t p = 0; p < entries.size(); ++p) {
+    std::vector<double> after = entries[p].tensor.to_vector<double>();
+    for (size_t i = 0; i < after.size(); ++i)
+      after[i] -= before[p][i];
+    deltas.push_back(after);
+  }
+  return deltas;
+}
+
 inline bool bit_identical(const Tensor& a, const Tensor& b) {
   return a.shape() == b.shape() && a.dtype() == b.dtype() &&
          std::memcmp(a.raw_data(), b.raw_data(), a.bytes()) == 0;
