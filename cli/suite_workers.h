@@ -11,7 +11,8 @@
 // agree (fixed-chunk reductions), but OpenBLAS's sgemm does not for every
 // shape (the decoder weight gradients of span corruption differ in the last
 // bits between 1 and 2 threads), so a worker's numbers can differ from those
-// of one process on every core (docs/RESULTS.md measures by how much).
+// of one process on every core (docs/RESULTS.md measures by how much);
+// training.row_shards (train/trainer.h) is the thread-count-independent mode.
 // tests/savings/tiny_suite.sh checks the whole tiny table both ways, at sizes
 // where OpenBLAS runs one thread regardless.
 #pragma once
