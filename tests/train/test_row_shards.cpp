@@ -84,6 +84,28 @@ TEST(RowShards, ShardedGradientEqualsTheWholeBatchGradient) {
   EXPECT_LT(relative_difference(accumulated, reference), 1e-12);
 }
 
+TEST(RowShards, ReplicasFollowParameterDataReplacedAfterTheTrainerIsBuilt) {
+  // A checkpoint load or dtype conversion may give a parameter new storage;
+  // the replicas must train on the new values, not the old buffer.
+  const std::vector<Batch> micro{ragged_batch(6, 10)};
+  auto deltas = [&](int64_t row_shards) {
+    Decoder model(small_decoder(), 11, DType::f64);
+    TrainerOptions o = testing::gradient_as_update_options();
+    o.row_shards = row_shards;
+    Trainer trainer(model, kLm, o);
+    for (const NamedParameter& p : model.parameters().entries()) {
+      Tensor fresh = p.tensor.clone();
+      double* v = fresh.data<double>();
+      for (int64_t i = 0; i < fresh.numel(); ++i)
+        v[i] = 0.5 * v[i] + 0.01 * static_cast<double>(i % 7);
+      p.tensor.share_data_of(fresh);
+    }
+    StepResult r;
+    return testing::step_deltas(model, trainer, micro, &r);
+  };
+  EXPECT_LT(relative_difference(deltas(3), deltas(1)), 1e-12);
+}
+
 std::vector<double> sharded_curve(int threads, int64_t row_shards, std::vector<Tensor>* params) {
   const int saved = omp_get_max_threads();
   omp_set_num_threads(threads);
