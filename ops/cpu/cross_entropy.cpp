@@ -51,21 +51,32 @@ T row_max(const T* x, int64_t vocab) {
 // kept in double because V reaches 1e5 and float would lose the tail. The
 // exponentials vectorise into a block; the block is then summed in index
 // order, so the result is the same bits as one scalar loop (the losses of
-// every recorded run stay reproducible) at about a third of its cost.
-template <class T>
-double row_logsumexp(const T* x, int64_t vocab, T max) {
-  constexpr int64_t kBlock = 512;
-  T e[kBlock];
-  double s = 0;
-  for (int64_t begin = 0; begin < vocab; begin += kBlock) {
-    const int64_t n = std::min(kBlock, vocab - begin);
+// every recorded run stay reproducible). An in-order double sum is one
+// dependent add per element, so kRows rows are summed side by side: each row
+// keeps its own order, and the adds of different rows overlap in the
+// pipeline.
+constexpr int64_t kSumBlock = 256;
+constexpr int kRows = 4;
+
+template <class T, int N>
+void rows_logsumexp(const T* const* rows, const T* max, int64_t vocab, double* out) {
+  T e[N][kSumBlock];
+  double s[N] = {};
+  for (int64_t begin = 0; begin < vocab; begin += kSumBlock) {
+    const int64_t n = std::min(kSumBlock, vocab - begin);
+    for (int r = 0; r < N; ++r) {
+      const T* x = rows[r] + begin;
+      const T m = max[r];
 #pragma omp simd
+      for (int64_t v = 0; v < n; ++v)
+        e[r][v] = exp_value(x[v] - m);
+    }
     for (int64_t v = 0; v < n; ++v)
-      e[v] = exp_value(x[begin + v] - max);
-    for (int64_t v = 0; v < n; ++v)
-      s += static_cast<double>(e[v]);
+      for (int r = 0; r < N; ++r)
+        s[r] += static_cast<double>(e[r][v]);
   }
-  return static_cast<double>(max) + std::log(s);
+  for (int r = 0; r < N; ++r)
+    out[r] = static_cast<double>(max[r]) + std::log(s[r]);
 }
 
 // Fixed chunks summed in order: the total does not depend on the thread count.
@@ -101,30 +112,49 @@ CrossEntropyResult forward_typed(const char* op, const Tensor& logits, const Ten
   const double eps = options.label_smoothing;
   std::vector<double> row_loss(static_cast<size_t>(rows));
   int64_t correct = 0;
+  const int64_t groups = (rows + kRows - 1) / kRows;
 #pragma omp parallel for schedule(static) reduction(+ : correct) if (rows * vocab > kParallelElements)
-  for (int64_t i = 0; i < rows; ++i) {
-    if (t[i] == ignore) {
-      row_loss[static_cast<size_t>(i)] = 0;
-      if (lse_out != nullptr) lse_out[i] = T(0);
-      continue;
+  for (int64_t g = 0; g < groups; ++g) {
+    // The group's counted rows, their maxima, then their log-sum-exps.
+    int64_t index[kRows];
+    const T* row[kRows];
+    T max[kRows];
+    double l[kRows];
+    int n = 0;
+    for (int64_t i = g * kRows; i < std::min(rows, (g + 1) * kRows); ++i) {
+      if (t[i] == ignore) {
+        row_loss[static_cast<size_t>(i)] = 0;
+        if (lse_out != nullptr) lse_out[i] = T(0);
+        continue;
+      }
+      index[n] = i;
+      row[n] = x + i * vocab;
+      max[n] = row_max(row[n], vocab);
+      ++n;
     }
-    const T* row = x + i * vocab;
-    const T max = row_max(row, vocab);
-    const double l = row_logsumexp(row, vocab, max);
-    if (lse_out != nullptr) lse_out[i] = static_cast<T>(l);
-    // (1-ε)(lse - x_t) + ε·mean_v(lse - x_v) = lse - (1-ε)x_t - ε·mean_v x_v
-    double loss = l - (1.0 - eps) * static_cast<double>(row[t[i]]);
-    if (eps > 0) {
-      double sum = 0;
+    if (n == kRows) {
+      rows_logsumexp<T, kRows>(row, max, vocab, l);
+    } else {
+      for (int k = 0; k < n; ++k)
+        rows_logsumexp<T, 1>(row + k, max + k, vocab, l + k);
+    }
+    for (int k = 0; k < n; ++k) {
+      const int64_t i = index[k];
+      if (lse_out != nullptr) lse_out[i] = static_cast<T>(l[k]);
+      // (1-ε)(lse - x_t) + ε·mean_v(lse - x_v) = lse - (1-ε)x_t - ε·mean_v x_v
+      double loss = l[k] - (1.0 - eps) * static_cast<double>(row[k][t[i]]);
+      if (eps > 0) {
+        double sum = 0;
 #pragma omp simd reduction(+ : sum)
-      for (int64_t v = 0; v < vocab; ++v)
-        sum += static_cast<double>(row[v]);
-      loss -= eps * sum / static_cast<double>(vocab);
-    }
-    row_loss[static_cast<size_t>(i)] = loss;
-    if (count_correct) {
-      const int64_t argmax = std::find(row, row + vocab, max) - row;
-      correct += argmax == t[i] ? 1 : 0;
+        for (int64_t v = 0; v < vocab; ++v)
+          sum += static_cast<double>(row[k][v]);
+        loss -= eps * sum / static_cast<double>(vocab);
+      }
+      row_loss[static_cast<size_t>(i)] = loss;
+      if (count_correct) {
+        const int64_t argmax = std::find(row[k], row[k] + vocab, max[k]) - row[k];
+        correct += argmax == t[i] ? 1 : 0;
+      }
     }
   }
   r.loss_sum = ordered_sum(row_loss);
