@@ -50,11 +50,23 @@ import time
 OPENMP_BLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
 
 
-def reexec_with_openmp_blas():
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bench-step", default="build-perf/bench/bench_step")
+    ap.add_argument("--configs", default="gpt,t5")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--torch-blas", choices=["openmp", "default"], default="openmp",
+                    help="OpenBLAS build torch uses (see the module docstring)")
+    ap.add_argument("--graft-args", default="", help="extra bench_step options, space-separated")
+    return ap.parse_args()
+
+
+def reexec_with_openmp_blas(args):
     """Before torch loads: point libblas.so.3 at OpenBLAS's OpenMP build."""
-    argv = sys.argv[1:]
-    pairs = zip(argv, argv[1:] + [""])
-    if "--torch-blas=default" in argv or ("--torch-blas", "default") in pairs:
+    if args.torch_blas != "openmp":
         return
     if not os.path.exists(os.path.join(OPENMP_BLAS_DIR, "libblas.so.3")):
         print(f"warning: {OPENMP_BLAS_DIR}/libblas.so.3 not found; torch keeps the default BLAS "
@@ -67,7 +79,10 @@ def reexec_with_openmp_blas():
     os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
 
-reexec_with_openmp_blas()
+# Parsed before torch is imported: --help needs no torch, and the BLAS choice
+# has to be made before torch loads libblas.so.3.
+ARGS = parse_args()
+reexec_with_openmp_blas(ARGS)
 
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
@@ -223,17 +238,7 @@ def loaded_blas():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--bench-step", default="build-perf/bench/bench_step")
-    ap.add_argument("--configs", default="gpt,t5")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--steps", type=int, default=10)
-    ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--torch-blas", choices=["openmp", "default"], default="openmp",
-                    help="OpenBLAS build torch uses (see the module docstring)")
-    ap.add_argument("--graft-args", default="", help="extra bench_step options, space-separated")
-    args = ap.parse_args()
+    args = ARGS
 
     torch.set_num_threads(args.threads)
     if os.environ.get("OMP_NUM_THREADS") != str(args.threads):

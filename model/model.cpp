@@ -147,8 +147,13 @@ std::unique_ptr<Model> make_weight_sharing_replica(const Model& model) {
   // The seed does not matter: every weight is replaced by the model's own.
   std::unique_ptr<Model> replica =
       make_model(model.config(), /*seed=*/0, model.dtype(), model.tensor_parallel());
+  share_weights(*replica, model);
+  return replica;
+}
+
+void share_weights(Model& replica, const Model& model) {
   const std::vector<NamedParameter>& source = model.parameters().entries();
-  const std::vector<NamedParameter>& target = replica->parameters().entries();
+  const std::vector<NamedParameter>& target = replica.parameters().entries();
   for (size_t i = 0; i < source.size(); ++i) {
     GRAFT_INPUT_CHECK(i < target.size() && source[i].name == target[i].name,
                       "row shards: parameter '"
@@ -156,13 +161,12 @@ std::unique_ptr<Model> make_weight_sharing_replica(const Model& model) {
                           << "' is not one the model's config creates (a task's own weights, "
                              "such as a generator); train this task with row_shards = 1");
     Tensor t = target[i].tensor;
-    t.share_data_of(source[i].tensor);
+    if (!t.same_storage(source[i].tensor)) t.share_data_of(source[i].tensor);
     t.set_requires_grad(source[i].tensor.requires_grad());
   }
   GRAFT_CHECK(target.size() == source.size(), "row shards: the replica has "
                                                   << target.size() << " parameters, the model "
                                                   << source.size());
-  return replica;
 }
 
 }  // namespace graft

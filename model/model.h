@@ -122,5 +122,10 @@ std::unique_ptr<Model> make_model(const ModelConfig& config, uint64_t seed = 0,
 // row shards). CPU only; an InputError when model has parameters its config
 // does not create (a task's own weights, such as RTD's generator).
 std::unique_ptr<Model> make_weight_sharing_replica(const Model& model);
+// Points each of replica's parameters at model's data again where it no
+// longer does (a parameter's data replaced in place since, by a checkpoint
+// load or Tensor::convert_to) and copies model's trainable flags (freezing).
+// The same InputError as above when the two do not have the same names.
+void share_weights(Model& replica, const Model& model);
 
 }  // namespace graft

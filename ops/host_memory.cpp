@@ -36,8 +36,12 @@ HostCache& cache() {
     // glibc raises its mmap threshold to the size of the last mmapped block
     // freed; the cache now keeps those blocks, so without this the threshold
     // would stay at 128 KiB and every activation above it would be a fresh
-    // mmap (measured: 5,000 page faults a step instead of 64). These are the
-    // values glibc's own adjustment reaches.
+    // mmap (measured: 4,973 page faults a step instead of 64). The threshold
+    // is set to the most glibc's own adjustment reaches (32 MiB); the trim
+    // threshold well above the 64 MiB glibc would pair with it, because a
+    // step's activations grow and free far more than that at the heap's top
+    // and each trim brought the faults back (11,177 a step at 64 MiB, 12 at
+    // 1 GiB; docs/PERFORMANCE.md).
     mallopt(M_MMAP_THRESHOLD, static_cast<int>(kHostCacheMinBytes));
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     return new HostCache();  // never destroyed: tensors may outlive statics

@@ -240,15 +240,8 @@ double Trainer::train_row_shards(const Batch& batch, int64_t micro, double total
   const Parameters& params = model_.parameters();
   // Freezing may have changed since the last step, and a parameter's data may
   // have been replaced in place (a checkpoint load, Tensor::convert_to).
-  for (const std::unique_ptr<Model>& replica : replicas_) {
-    const std::vector<NamedParameter>& theirs = replica->parameters().entries();
-    for (size_t j = 0; j < theirs.size(); ++j) {
-      const Tensor& mine = params.entries()[j].tensor;
-      Tensor t = theirs[j].tensor;
-      if (!t.same_storage(mine)) t.share_data_of(mine);
-      t.set_requires_grad(mine.requires_grad());
-    }
-  }
+  for (const std::unique_ptr<Model>& replica : replicas_)
+    share_weights(*replica, model_);
 
   std::vector<double> losses(static_cast<size_t>(shards), 0.0);
   std::vector<std::exception_ptr> errors(static_cast<size_t>(shards));
