@@ -5,7 +5,7 @@
 #include <limits>
 #include <vector>
 
-#include "ops/cpu/blas.h"
+#include "ops/cpu/gemm.h"
 #include "ops/cpu/parallel.h"
 
 namespace graft::cpu {

@@ -20,16 +20,18 @@ CBLAS_TRANSPOSE flag(bool transpose) {
 }  // namespace
 
 template <>
-void gemm<float>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
-                 int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+void blas_gemm<float>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+                      const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                      float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
   cblas_sgemm(CblasRowMajor, flag(ta), flag(tb), narrow(m, "m"), narrow(n, "n"), narrow(k, "k"),
               alpha, a, narrow(lda, "lda"), b, narrow(ldb, "ldb"), beta, c, narrow(ldc, "ldc"));
 }
 
 template <>
-void gemm<double>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
-                  int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+void blas_gemm<double>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha,
+                       const double* a, int64_t lda, const double* b, int64_t ldb, double beta,
+                       double* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
   cblas_dgemm(CblasRowMajor, flag(ta), flag(tb), narrow(m, "m"), narrow(n, "n"), narrow(k, "k"),
               alpha, a, narrow(lda, "lda"), b, narrow(ldb, "ldb"), beta, c, narrow(ldc, "ldc"));

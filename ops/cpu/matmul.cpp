@@ -1,6 +1,6 @@
 #include "ops/cpu/matmul.h"
 
-#include "ops/cpu/blas.h"
+#include "ops/cpu/gemm.h"
 #include "ops/cpu/gelu_math.h"
 #include "ops/cpu/parallel.h"
 
