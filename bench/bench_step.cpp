@@ -6,8 +6,12 @@
 //   step/<config>       Trainer::train_step on one fixed micro-batch;
 //                       counters tokens/s and GFLOP/s (model FLOPs: the
 //                       ledger's matmul + attention for one step).
-//   peak/sgemm2048      raw cblas_sgemm 2048 x 2048 x 2048 (NN) of the BLAS
-//                       graft links: the denominator of MFU.
+//   peak/sgemm2048      graft's f32 GEMM (ops/cpu/gemm.h) on 2048 x 2048 x
+//                       2048 (NN), what every step's products run on: the
+//                       denominator of MFU.
+//   peak/blas2048       the same product in raw cblas_sgemm of the BLAS
+//                       graft links, for reference (its kernel is whatever
+//                       OpenBLAS picks on this CPU).
 //
 // Before timing, main() runs one step per configuration and requires the
 // ledger's executed matmul and attention FLOPs to equal model/flops.h's
@@ -38,6 +42,7 @@
 #include "bench/summary.h"
 #include "ops/autograd.h"
 #include "ops/cpu/blas.h"
+#include "ops/cpu/gemm.h"
 #include "ops/flops.h"
 #include "ops/grad_norm.h"
 #include "train/peak.h"
@@ -129,13 +134,18 @@ void bm_step(benchmark::State& state, gb::StepConfig c) {
 
 constexpr int64_t kPeakN = 2048;
 
-void bm_peak(benchmark::State& state) {
+void bm_peak(benchmark::State& state, bool blas) {
   const gb::GemmCall g{false, false, kPeakN, kPeakN, kPeakN, "NN"};
   gb::Buffer a = gb::random_buffer(kPeakN * kPeakN, 1);
   gb::Buffer b = gb::random_buffer(kPeakN * kPeakN, 2);
   gb::Buffer c = gb::random_buffer(kPeakN * kPeakN, 3);
   for (auto _ : state) {
-    gb::raw_sgemm(g, a.get(), b.get(), c.get());
+    if (blas) {
+      gb::raw_sgemm(g, a.get(), b.get(), c.get());
+    } else {
+      graft::cpu::gemm<float>(false, false, kPeakN, kPeakN, kPeakN, 1.0f, a.get(), kPeakN, b.get(),
+                              kPeakN, 0.0f, c.get(), kPeakN);
+    }
     benchmark::ClobberMemory();
   }
   state.counters["GFLOP/s"] = gb::gflops_counter(gb::gemm_flop_count(kPeakN, kPeakN, kPeakN));
@@ -185,9 +195,12 @@ void print_summary(const gb::SummaryReporter& rep, double best_peak,
                    const std::vector<gb::StepConfig>& configs) {
   const double peak_median = rep.median_gflops("peak/sgemm2048");
   const double peak_best = std::max(rep.best_gflops("peak/sgemm2048"), best_peak);
-  std::printf("\nsgemm %lldx%lldx%lld peak: median %.1f GFLOP/s, best %.1f GFLOP/s\n",
-              static_cast<long long>(kPeakN), static_cast<long long>(kPeakN),
-              static_cast<long long>(kPeakN), peak_median, peak_best);
+  std::printf(
+      "\nsgemm %lldx%lldx%lld peak (graft's GEMM): median %.1f GFLOP/s, best %.1f GFLOP/s"
+      "; %s: median %.1f GFLOP/s\n",
+      static_cast<long long>(kPeakN), static_cast<long long>(kPeakN),
+      static_cast<long long>(kPeakN), peak_median, peak_best, graft::cpu::blas_name(),
+      rep.has("peak/blas2048") ? rep.median_gflops("peak/blas2048") : 0.0);
   std::printf("%-6s %10s %12s %12s %11s %10s %12s\n", "config", "tokens", "model MFLOP", "tokens/s",
               "GFLOP/s", "MFU(med)", "MFU(best)");
   for (const gb::StepConfig& c : configs) {
@@ -305,6 +318,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::AddCustomContext("blas", graft::cpu::blas_name());
+  benchmark::AddCustomContext("gemm", graft::cpu::gemm_engine_name());
   benchmark::AddCustomContext("omp_max_threads", std::to_string(omp_get_max_threads()));
 
   const std::vector<gb::StepConfig> configs = gb::step_configs();
@@ -328,7 +342,10 @@ int main(int argc, char** argv) {
               graft::format_flops_rate(peak.flops_per_second).c_str(),
               static_cast<long long>(peak.repeats));
 
-  benchmark::RegisterBenchmark("peak/sgemm2048", bm_peak)
+  benchmark::RegisterBenchmark("peak/sgemm2048", bm_peak, false)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("peak/blas2048", bm_peak, true)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
   for (const gb::StepConfig& c : configs) {

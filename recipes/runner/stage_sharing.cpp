@@ -7,6 +7,7 @@
 
 #include "ops/check.h"
 #include "ops/hash.h"
+#include "ops/numerics.h"
 #include "train/checkpoint_manager.h"
 #include "train/checkpointing.h"
 #include "train/stage_config.h"
@@ -79,7 +80,8 @@ std::string stage_identity(const RecipeStage& stage,
   o << "[task]\n"
     << task_text(stage.task) << "[carried flops] " << ledger_text(carried) << "\n[data.train] "
     << file_fingerprint(config.data.train) << "\n[data.valid] "
-    << file_fingerprint(config.data.valid) << "\n";
+    << file_fingerprint(config.data.valid) << "\n[numerics] "
+    << numerics_identity(config.model_device) << "\n";
   return o.str();
 }
 

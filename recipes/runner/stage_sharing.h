@@ -14,7 +14,10 @@
 // A stage's identity is the text of everything that decides its bits: the
 // resolved config without run.dir, the init and the identities of the stages
 // it reads, the recipe task options, the FLOPs carried into it (they are in
-// its checkpoints) and the size and modification time of every data file.
+// its checkpoints), the size and modification time of every data file, and
+// the device's numerics (ops/numerics.h: graft's CPU numerics version, or the
+// GPU model), so a stage is never shared across a change of what decides its
+// bits.
 // The index stores the identity text, not just its hash, and a lookup
 // compares the text, so a hash collision cannot share a wrong stage.
 #pragma once
