@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/stopped.h"
 #include "dist/context.h"
 #include "recipes/runner/runner.h"
 
@@ -31,7 +32,11 @@ const char* const kDescription =
     "checkpoint. FLOPs are carried from stage to stage; <run dir>/summary.json\n"
     "lists per stage its steps, tokens, executed FLOPs, the running total, final\n"
     "evaluation, wall time and final checkpoint. recipes/README.md has the format,\n"
-    "every recipe and its baseline, and how to write a new one.";
+    "every recipe and its baseline, and how to write a new one.\n"
+    "\n"
+    "SIGTERM or SIGUSR1 (a cluster's time limit or preemption) saves a checkpoint\n"
+    "at the next step boundary and exits with status 75; the same command then\n"
+    "continues bit for bit.";
 
 int run_recipe_command(const std::vector<std::string>& args) {
   std::string file, run_dir;
@@ -81,10 +86,15 @@ int run_recipe_command(const std::vector<std::string>& args) {
   dist_options.dp = static_cast<int>(d.dp);
   dist_options.timeout_seconds = d.timeout;
   dist::DistContext dist(dist_options);
+  install_preemption_handlers();  // after MPI is up, so that they stay
   runner::RecipeRunOptions run;
   run.grid = training_grid(dist);
   try {
     runner::run_recipe(recipe, run);
+  } catch (const Preempted& e) {
+    // Every rank stopped at the same step after the checkpoint: return, so
+    // that MPI finalizes normally. The same command resumes.
+    return stopped_by_signal("recipe run", e, run.grid.is_root());
   } catch (const std::exception& e) {
     if (!dist.uses_mpi()) throw;
     // Peers may be blocked in a collective: end the whole job now.

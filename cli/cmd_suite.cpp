@@ -24,6 +24,7 @@
 #include "dist/context.h"
 #include "dist/launch.h"
 #include "recipes/runner/runner.h"
+#include "train/preemption.h"
 
 namespace graft::cli {
 
@@ -54,7 +55,11 @@ const char* const kDescription =
     "table.csv and one PNG (with its gnuplot script) per comparison: FLOPs to\n"
     "first reach the target quality, executed (ledger) and 6*N*D, with and without\n"
     "the cost of reused checkpoints, steps, wall time, savings over seeds and the\n"
-    "paper's figure. bench/README.md describes the harness.";
+    "paper's figure. bench/README.md describes the harness.\n"
+    "\n"
+    "SIGTERM or SIGUSR1 (a cluster's time limit or preemption; with --jobs, sent on\n"
+    "to the workers) saves a checkpoint at the next step boundary and exits with\n"
+    "status 75, no table; the same command then continues bit for bit.";
 
 // "main" means suites/main.toml; anything with a slash or .toml is a path.
 std::string suite_path(const std::string& arg) {
@@ -190,8 +195,15 @@ struct SuiteRun {
 struct Failures {
   std::vector<std::string> lines;
   bool only_input_errors = true;
+  // Set when a signal stopped the suite (train/preemption.h): not a failure,
+  // the same command resumes; exit kPreemptedExitStatus, no table.
+  std::string stopped;
+  bool root = true;  // false on the other ranks of an mpirun / srun job
   // Bad input (a missing store, a bad key) is exit 2, as everywhere in graft.
-  int status() const { return lines.empty() ? 0 : only_input_errors ? 2 : 1; }
+  int status() const {
+    if (!stopped.empty()) return kPreemptedExitStatus;
+    return lines.empty() ? 0 : only_input_errors ? 2 : 1;
+  }
 };
 
 void announce(const SuiteRun& r, const std::string& how) {
@@ -227,6 +239,11 @@ Failures run_in_workers(const SuiteRun& r, const std::vector<std::vector<int64_t
   Failures failed;
   for (const SuiteWorker& w : workers) {
     if (w.exit_status == 0) continue;
+    if (w.exit_status == kPreemptedExitStatus) {
+      failed.stopped += (failed.stopped.empty() ? "" : "; ") + std::string("worker for seed(s) ") +
+                        seed_label(w.seeds) + " stopped by a signal (log: " + w.log + ")";
+      continue;
+    }
     failed.lines.push_back("worker for seed(s) " + seed_label(w.seeds) + ": exit status " +
                            std::to_string(w.exit_status) + " (log: " + w.log + ")");
     failed.only_input_errors = failed.only_input_errors && w.exit_status == 2;
@@ -235,12 +252,13 @@ Failures run_in_workers(const SuiteRun& r, const std::vector<std::vector<int64_t
 }
 
 // The runs one after the other in this process (all ranks of an mpirun /
-// srun job take part); nullopt on ranks other than 0.
-std::optional<Failures> run_here(const SuiteRun& r, bool worker) {
+// srun job take part); on ranks other than 0, root is false.
+Failures run_here(const SuiteRun& r, bool worker) {
   dist::DistOptions dist_options;
   if (r.tp > 0) dist_options.tp = r.tp;
   if (r.dp > 0) dist_options.dp = r.dp;
   dist::DistContext dist(dist_options);
+  install_preemption_handlers();  // after MPI is up, so that they stay
   runner::RecipeRunOptions run;
   run.grid = training_grid(dist);
   if (!r.no_sharing) run.stage_index = (fs::path(r.dir) / "stage-index").string();
@@ -268,6 +286,11 @@ std::optional<Failures> run_here(const SuiteRun& r, bool worker) {
         std::cout << tag << " done in " << savings::format_seconds(s) << ", executed model FLOPs "
                   << savings::format_flops(result.total.model_total()) << std::endl;
       }
+    } catch (const Preempted& e) {
+      // Every rank stopped at the same step, its checkpoint written: end the
+      // suite here (returning, so that MPI finalizes normally).
+      failed.stopped = job.name + " seed " + std::to_string(job.seed) + ": " + e.what();
+      break;
     } catch (const std::exception& e) {
       // Peers may be blocked in a collective: a multi-rank job cannot go on.
       if (dist.uses_mpi()) {
@@ -281,7 +304,7 @@ std::optional<Failures> run_here(const SuiteRun& r, bool worker) {
       std::cerr << "graft suite: " << failed.lines.back() << "\n";
     }
   }
-  if (!root) return std::nullopt;
+  failed.root = root;
   return failed;
 }
 
@@ -357,11 +380,18 @@ int run_command(const Args& args) {
       worker ? std::vector<std::vector<int64_t>>{} : split_seeds(r.seeds, parallel_jobs);
   Failures failed;
   if (groups.size() > 1) {
+    install_preemption_handlers();  // forwarded to the workers (suite_workers.h)
     failed = run_in_workers(r, groups);
-  } else if (std::optional<Failures> f = run_here(r, worker)) {
-    failed = *f;
   } else {
-    return 0;  // not rank 0
+    failed = run_here(r, worker);
+    if (!failed.root) return failed.status() == kPreemptedExitStatus ? kPreemptedExitStatus : 0;
+  }
+  if (!failed.stopped.empty()) {
+    // No table: the runs are not finished. The same command resumes them.
+    std::cout.flush();
+    std::cerr << "graft suite: " << failed.stopped << "; rerun the same command to continue"
+              << std::endl;
+    return kPreemptedExitStatus;
   }
   if (worker) {
     for (const auto& f : failed.lines)

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/stopped.h"
 #include "dist/context.h"
 #include "train/progress.h"
 #include "train/stage.h"
@@ -38,11 +39,13 @@ int run_train_stage(const Args& args) {
       "training.batch_size / dp rows of every global micro-batch");
   add("timeout", po::value(&timeout),
       "seconds a collective may block before the job is aborted (default: "
-      "distributed.timeout, else 300)");
+      "distributed.timeout, else 300); 0 or inf: no timeout (a hung rank then hangs the job). "
+      "Negative or NaN is refused");
   add("resume",
       "continue from the newest valid checkpoint in run.dir/checkpoints (a corrupt newest one "
-      "is skipped with a warning); metrics.jsonl is continued. The config must match the "
-      "checkpoint's except training.steps, the eval / log / checkpoint intervals and run.dir");
+      "is skipped with a warning; none there: start afresh); metrics.jsonl is continued. The "
+      "config must match the checkpoint's except training.steps, the eval / log / checkpoint "
+      "intervals and run.dir");
   po::variables_map vm;
   if (!parse_options("train",
                      "Trains one stage: [model], [optimizer], [training], [data], [run] and\n"
@@ -50,7 +53,10 @@ int run_train_stage(const Args& args) {
                      "config.toml, metrics.jsonl, train.log and checkpoints/ckpt-<step>.h5\n"
                      "(every checkpoint.interval steps and at the end, the newest\n"
                      "checkpoint.keep_last kept) to run.dir. A killed run continues with\n"
-                     "--resume and gives the same losses, bit for bit, as one never stopped.",
+                     "--resume and gives the same losses, bit for bit, as one never stopped.\n"
+                     "SIGTERM or SIGUSR1 (a cluster's time limit or preemption) saves a\n"
+                     "checkpoint at the next step boundary and exits with status 75; --resume\n"
+                     "continues from it (with no checkpoint yet, --resume starts afresh).",
                      options, args, vm)) {
     return 0;
   }
@@ -63,7 +69,15 @@ int run_train_stage(const Args& args) {
     GRAFT_INPUT_CHECK(dp >= 1, "--dp must be >= 1, got " << dp);
     config.distributed.dp = dp;
   }
-  if (vm.count("timeout")) config.distributed.timeout = timeout;
+  if (vm.count("timeout")) {
+    // The same rule as distributed.timeout (train/stage_config.cpp): a
+    // negative or NaN timeout used to switch the watchdog off silently.
+    GRAFT_INPUT_CHECK(timeout >= 0,
+                      "--timeout must be >= 0 seconds (0 or inf: no collective "
+                      "timeout), got "
+                          << timeout);
+    config.distributed.timeout = timeout;
+  }
   if (vm.count("print-config")) {
     std::cout << stage_config_to_string(config);
     return 0;
@@ -75,9 +89,15 @@ int run_train_stage(const Args& args) {
   dist_options.dp = static_cast<int>(config.distributed.dp);
   dist_options.timeout_seconds = config.distributed.timeout;
   dist::DistContext dist(dist_options);
+  // After MPI is up, so that these handlers are the ones that stay.
+  install_preemption_handlers();
   if (!dist.uses_mpi()) return train_and_report(config, config_path, vm, dist);
   try {
     return train_and_report(config, config_path, vm, dist);
+  } catch (const Preempted& e) {
+    // Every rank stopped at the same step after the checkpoint: return, so
+    // that MPI finalizes normally, rather than abort the job.
+    return stopped_by_signal("train", e, dist.grid().rank == 0);
   } catch (const std::exception& e) {
     // Peers may be blocked in a collective: end the whole job now.
     std::fprintf(stderr, "graft train: error: %s: %s\n", dist.grid().describe().c_str(), e.what());

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/stopped.h"
 #include "ops/check.h"
 
 namespace {
@@ -49,6 +50,9 @@ int main(int argc, char** argv) {
     graft::cli::Args args(argv + 2, argv + argc);
     try {
       return c.run(args);
+    } catch (const graft::Preempted& e) {
+      // Not an error: the checkpoint is written and --resume continues.
+      return graft::cli::stopped_by_signal(name, e);
     } catch (const graft::InputError& e) {
       std::cerr << "graft " << name << ": error: " << e.what() << "\n";
       return 2;

@@ -1,6 +1,7 @@
 #include "cli/suite_workers.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "ops/check.h"
+#include "train/preemption.h"
 
 extern char** environ;
 
@@ -106,8 +108,16 @@ void run_suite_workers(std::vector<SuiteWorker>& workers, int threads) {
   }
   std::vector<std::streamoff> offsets(workers.size(), 0);
   size_t running = workers.size();
+  bool forwarded = false;
   while (running > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // A stop asked of this process (train/preemption.h) is the workers' to
+    // carry out: each saves a checkpoint at its next step and exits 75.
+    if (const int sig = preemption_signal(); sig != 0 && !forwarded) {
+      for (const pid_t pid : pids)
+        if (pid > 0) kill(pid, sig);
+      forwarded = true;
+    }
     for (size_t i = 0; i < workers.size(); ++i) {
       echo_new_lines(workers[i], offsets[i]);
       if (pids[i] <= 0) continue;

@@ -39,7 +39,9 @@ std::vector<std::vector<int64_t>> split_seeds(const std::vector<int64_t>& seeds,
 // Starts every worker (this executable, threads OpenMP/BLAS threads each),
 // echoes each line its log gains to stdout prefixed with "[seed ...] ", and
 // returns when all have exited, exit statuses filled in (128 + signal for a
-// killed one). Throws when a worker cannot be started.
+// killed one). A SIGTERM / SIGUSR1 this process receives meanwhile
+// (train/preemption.h) is sent on to the running workers, which checkpoint
+// and exit with kPreemptedExitStatus. Throws when a worker cannot be started.
 void run_suite_workers(std::vector<SuiteWorker>& workers, int threads);
 
 }  // namespace graft::cli

@@ -15,13 +15,45 @@ namespace {
 
 // HDF5 prints its error stack to stderr by default; graft reports errors
 // itself, once, with the file's name.
+//
+// And no exit-time cleanup: when closing a file being written fails (a full
+// disk, a file size limit), HDF5 1.10 frees the file but leaves its id
+// registered, and the cleanup it runs from atexit closes that id again and
+// segfaults (exit 139 after the right error message). graft closes every
+// file itself (File is RAII), so the cleanup has nothing to do.
+// H5dont_atexit must come before the library initializes: every File entry
+// point calls this first, and nothing else in graft calls HDF5. (Parallel
+// HDF5 also runs the cleanup from MPI_Finalize; after a failed save graft
+// ends MPI runs with abort_job, which skips it.)
 void silence_hdf5() {
   static const bool done = [] {
+    H5dont_atexit();
     H5open();
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     return true;
   }();
   (void)done;
+}
+
+// The operating system's reason for the HDF5 call that just failed ("No
+// space left on device", "File too large"), read from the innermost entry of
+// HDF5's error stack that has one; "" when none does.
+std::string system_reason() {
+  std::string reason;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned, const H5E_error2_t* error, void* data) -> herr_t {
+        auto* out = static_cast<std::string*>(data);
+        const std::string key = "error message = '";
+        const std::string desc = error->desc ? error->desc : "";
+        const size_t at = desc.find(key);
+        if (!out->empty() || at == std::string::npos) return 0;
+        const size_t begin = at + key.size();
+        *out = desc.substr(begin, desc.find('\'', begin) - begin);
+        return 0;
+      },
+      &reason);
+  return reason;
 }
 
 template <class T>
@@ -89,18 +121,26 @@ File::~File() {
 }
 
 void File::close() noexcept {
+  std::error_code ignored;
+  // An uncommitted temp file is being thrown away (a failed or abandoned
+  // write). Emptying it first gives a full disk its space back, so what HDF5
+  // still writes while closing fits and the close succeeds; and the space
+  // is freed even should HDF5 keep its descriptor (a failed close).
+  if (!temp_path_.empty()) std::filesystem::resize_file(temp_path_, 0, ignored);
+  // A failed close has nothing left to report: the write that failed threw.
   if (id_ >= 0) H5Fclose(id_);
   id_ = -1;
   if (!temp_path_.empty()) {
-    std::error_code ignored;
     std::filesystem::remove(temp_path_, ignored);
     temp_path_.clear();
   }
 }
 
 void File::fail(const std::string& message) const {
-  if (writable_) throw Error(path_ + ": " + message);
-  throw InputError(path_ + ": " + message);
+  const std::string reason = system_reason();
+  const std::string text = path_ + ": " + message + (reason.empty() ? "" : " (" + reason + ")");
+  if (writable_) throw Error(text);
+  throw InputError(text);
 }
 
 File File::create(const std::string& path) {
@@ -127,11 +167,11 @@ File File::open(const std::string& path) {
 
 void File::commit() {
   GRAFT_CHECK(writable_ && !temp_path_.empty(), path_ << ": commit() on a file not being written");
-  if (H5Fflush(id_, H5F_SCOPE_GLOBAL) < 0 || H5Fclose(id_) < 0) {
-    id_ = -1;
-    fail("cannot flush and close " + temp_path_);
-  }
-  id_ = -1;
+  // A failed flush (disk full) leaves the file open for close() to discard.
+  if (H5Fflush(id_, H5F_SCOPE_GLOBAL) < 0) fail("cannot write " + temp_path_);
+  const herr_t closed = H5Fclose(id_);
+  id_ = -1;  // HDF5 has let go of the id, closed or not: never close it twice
+  if (closed < 0) fail("cannot close " + temp_path_);
   std::error_code ec;
   std::filesystem::rename(temp_path_, path_, ec);
   if (ec) fail("cannot rename " + temp_path_ + ": " + ec.message());

@@ -5,7 +5,8 @@
 // renames it over <path>, so a crash or error never leaves a half-written file
 // under the real name. Failures while reading are the file's fault and throw
 // InputError naming the file (a truncated, corrupt or foreign file is bad
-// input); failures while writing throw Error.
+// input); failures while writing throw Error, with the system's reason ("No
+// space left on device") when HDF5 reports one.
 #pragma once
 
 #include <cstdint>
@@ -28,10 +29,12 @@ class File {
   File& operator=(File&& other) noexcept;
   File(const File&) = delete;
   File& operator=(const File&) = delete;
-  // Closes; an uncommitted created file's temp is removed.
+  // Closes; an uncommitted created file's temp is emptied (giving a full
+  // disk its space back before HDF5 closes it) and removed.
   ~File();
 
-  // Flushes, closes and renames the temp file to its final name.
+  // Flushes, closes and renames the temp file to its final name. A failed
+  // flush leaves the file for the destructor to discard.
   void commit();
 
   const std::string& path() const { return path_; }

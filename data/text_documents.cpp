@@ -2,7 +2,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
+#include "data/utf8.h"
 #include "ops/check.h"
 
 namespace graft {
@@ -19,6 +21,35 @@ std::ifstream open_input(const std::string& path) {
 void strip_cr(std::string& line) {
   if (!line.empty() && line.back() == '\r') line.pop_back();
 }
+
+// The lines of a corpus file, each checked to be UTF-8 before anyone sees
+// it: the first ill-formed byte stops the read with its line and offset.
+class LineReader {
+ public:
+  explicit LineReader(const std::string& path) : path_(path), in_(open_input(path)) {}
+
+  bool next(std::string& line) {
+    if (!std::getline(in_, line)) return false;
+    ++number_;
+    if (const std::optional<Utf8Problem> bad = find_invalid_utf8(line)) {
+      throw InputError(path_ + ":" + std::to_string(number_) + ": invalid UTF-8 at byte offset " +
+                       std::to_string(offset_ + bad->offset) + " of the file (column " +
+                       std::to_string(bad->offset + 1) + " of the line): " + bad->reason +
+                       "; corpus files must be UTF-8 (convert this one first, e.g. with "
+                       "iconv -f latin1 -t utf-8)");
+    }
+    offset_ += line.size() + 1;  // and its '\n'
+    strip_cr(line);
+    return true;
+  }
+  int64_t number() const { return number_; }
+
+ private:
+  std::string path_;
+  std::ifstream in_;
+  int64_t number_ = 0;  // of the line last read, from 1
+  size_t offset_ = 0;   // of the next line's first byte
+};
 
 }  // namespace
 
@@ -42,15 +73,14 @@ const char* document_kind_name(DocumentKind kind) {
 }
 
 std::vector<std::string> read_text_documents(const std::string& path) {
-  std::ifstream in = open_input(path);
+  LineReader in(path);
   std::vector<std::string> documents;
   std::string line, current;
   auto flush = [&] {
     if (!current.empty()) documents.push_back(std::move(current));
     current.clear();
   };
-  while (std::getline(in, line)) {
-    strip_cr(line);
+  while (in.next(line)) {
     if (line.find_first_not_of(" \t") == std::string::npos) {
       flush();
       continue;
@@ -63,17 +93,14 @@ std::vector<std::string> read_text_documents(const std::string& path) {
 }
 
 std::vector<std::pair<std::string, std::string>> read_tsv_pairs(const std::string& path) {
-  std::ifstream in = open_input(path);
+  LineReader in(path);
   std::vector<std::pair<std::string, std::string>> pairs;
   std::string line;
-  int64_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    strip_cr(line);
+  while (in.next(line)) {
     if (line.empty()) continue;
     const size_t tab = line.find('\t');
     GRAFT_INPUT_CHECK(tab != std::string::npos,
-                      path << ":" << number << ": expected two tab-separated columns");
+                      path << ":" << in.number() << ": expected two tab-separated columns");
     pairs.emplace_back(line.substr(0, tab), line.substr(tab + 1));
   }
   return pairs;

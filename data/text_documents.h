@@ -3,7 +3,10 @@
 //   classification (.tsv) "label<TAB>text" per line
 //   seq2seq (.tsv)        "source<TAB>target" per line
 // A missing or unreadable file, or a TSV line without a tab, is an InputError
-// naming the file (and line).
+// naming the file (and line). So is a byte that is not well-formed UTF-8
+// (data/utf8.h): "FILE:LINE: invalid UTF-8 at byte offset N of the file
+// (column C of the line): why" for the first one (N from 0, LINE and C from
+// 1); nothing is returned.
 #pragma once
 
 #include <string>

@@ -1,13 +1,30 @@
 #include "dist/watchdog.h"
 
+#include <cmath>
 #include <cstdio>
 #include <sstream>
+
+#include "ops/check.h"
 
 namespace graft::dist {
 
 Watchdog::Watchdog(double timeout_seconds, std::string who, Action action)
     : timeout_(timeout_seconds), who_(std::move(who)), action_(std::move(action)) {
+  GRAFT_CHECK(!std::isnan(timeout_seconds), "the collective timeout is NaN (" << who_ << ")");
   if (enabled()) thread_ = std::thread([this] { run(); });
+}
+
+bool Watchdog::enabled() const {
+  return timeout_.count() > 0 && std::isfinite(timeout_.count());
+}
+
+Watchdog::Clock::time_point Watchdog::deadline_from(Clock::time_point now) const {
+  // Clock::duration counts int64 nanoseconds: a timeout above ~9.2e9 s does
+  // not fit, and casting it would wrap to a deadline in the past (the
+  // watchdog then fired at once). Such a deadline is never reached anyway.
+  const std::chrono::duration<double> left = Clock::time_point::max() - now;
+  if (timeout_ >= left) return Clock::time_point::max();
+  return now + std::chrono::duration_cast<Clock::duration>(timeout_);
 }
 
 Watchdog::~Watchdog() {
@@ -25,8 +42,7 @@ Watchdog::Guard Watchdog::watch(std::string what) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     id = next_id_++;
-    auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(timeout_);
-    armed_.emplace(id, Armed{std::move(what), deadline});
+    armed_.emplace(id, Armed{std::move(what), deadline_from(Clock::now())});
   }
   wake_.notify_all();
   return Guard(this, id);
@@ -47,8 +63,8 @@ void Watchdog::run() {
       if (earliest == armed_.end() || it->second.deadline < earliest->second.deadline)
         earliest = it;
     }
-    if (earliest == armed_.end()) {
-      wake_.wait(lock);
+    if (earliest == armed_.end() || earliest->second.deadline == Clock::time_point::max()) {
+      wake_.wait(lock);  // nothing armed, or nothing that can ever be due
       continue;
     }
     if (Clock::now() < earliest->second.deadline) {

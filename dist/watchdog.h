@@ -26,7 +26,10 @@ class Watchdog {
   using Action = std::function<void(const std::string& message)>;
 
   // who: this rank, e.g. "rank 1 of 4 (dp 0 of 2, tp 1 of 2)".
-  // timeout_seconds <= 0 disables the watchdog (no thread).
+  // timeout_seconds 0 (or below) or infinity disables the watchdog (no
+  // thread); a timeout too long for the clock (above ~292 years of
+  // nanoseconds) never fires. NaN is a graft::Error (the CLI and the stage
+  // config refuse negative and NaN timeouts as InputErrors before this).
   Watchdog(double timeout_seconds, std::string who, Action action);
   ~Watchdog();
   Watchdog(const Watchdog&) = delete;
@@ -50,7 +53,7 @@ class Watchdog {
   // what: the collective, e.g. "all_reduce(sum) of f32[7] on the tp group (2 ranks)".
   [[nodiscard]] Guard watch(std::string what);
   double timeout_seconds() const { return timeout_.count(); }
-  bool enabled() const { return timeout_.count() > 0; }
+  bool enabled() const;
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -59,6 +62,8 @@ class Watchdog {
     Clock::time_point deadline;
   };
   void disarm(uint64_t id);
+  // now + timeout_, saturated at the clock's end (no overflow for huge timeouts).
+  Clock::time_point deadline_from(Clock::time_point now) const;
   void run();
 
   std::chrono::duration<double> timeout_;

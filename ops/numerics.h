@@ -18,7 +18,7 @@
 namespace graft {
 
 // Bumped whenever a CPU kernel's arithmetic changes (2: graft's FMA-chain
-// GEMM replaced the BLAS).
+// GEMM replaced the BLAS, and dropout masks are keyed by the global row).
 constexpr int kCpuNumericsVersion = 2;
 
 std::string numerics_identity(Device device);

@@ -1,8 +1,13 @@
 #include "train/checkpoint_manager.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -89,17 +94,52 @@ std::optional<CheckpointContents> CheckpointManager::load_latest() const {
   if (paths.empty()) return std::nullopt;
   std::string problems;
   for (auto it = paths.rbegin(); it != paths.rend(); ++it) {
+    std::optional<CheckpointContents> loaded;
     try {
-      return load_checkpoint(*it);
+      loaded = load_checkpoint(*it);
     } catch (const InputError& e) {
       problems += std::string("\n  ") + e.what();
       const bool last = std::next(it) == paths.rend();
       warn_("checkpoint " + *it + " is not usable (" + e.what() + "); " +
             (last ? std::string("no older checkpoint to fall back to")
                   : "falling back to " + *std::next(it)));
+      continue;
     }
+    // The newest checkpoint is found by name: one whose name lies about its
+    // step (renamed or copied by hand) would be resumed from forever, ahead
+    // of everything saved after it. Refused, not skipped: which one the user
+    // meant is theirs to say.
+    const int64_t named = step_of(fs::path(*it).filename().string());
+    GRAFT_INPUT_CHECK(loaded->step == named,
+                      *it << " holds step " << loaded->step << " but its name says step " << named
+                          << ": refusing to resume from it (the newest checkpoint is found by "
+                             "name); rename it to "
+                          << fs::path(path_for(loaded->step)).filename().string()
+                          << " or move it out of " << dir_);
+    return loaded;
   }
   throw InputError("no valid checkpoint in " + dir_ + ":" + problems);
+}
+
+void CheckpointManager::check_writable() const {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  GRAFT_INPUT_CHECK(fs::is_directory(dir_),
+                    "checkpoint folder "
+                        << dir_ << " cannot be created: "
+                        << (fs::exists(dir_) ? "a file of that name is in the way" : ec.message()));
+  // Permission bits do not stop root, and a read-only mount is not in them:
+  // only writing tells.
+  const std::string probe =
+      (fs::path(dir_) / (".graft-write-probe-" + std::to_string(::getpid()))).string();
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const bool wrote = fd >= 0 && ::write(fd, "graft\n", 6) == 6;
+  const int error = errno;
+  if (fd >= 0) ::close(fd);
+  ::unlink(probe.c_str());
+  GRAFT_INPUT_CHECK(wrote, "checkpoint folder " << dir_ << " is not writable ("
+                                                << std::strerror(error)
+                                                << "): every checkpoint would fail to save");
 }
 
 }  // namespace graft

@@ -41,8 +41,16 @@ class CheckpointManager {
   // The newest checkpoint that loads and verifies, or nullopt when the
   // folder holds none. When checkpoints exist but none is valid: InputError
   // naming each with its problem (resuming from scratch silently would
-  // throw away the run).
+  // throw away the run). A newest valid one whose stored step differs from
+  // its file name's is an InputError naming it (not skipped: a renamed or
+  // copied file is the user's to sort out).
   std::optional<CheckpointContents> load_latest() const;
+
+  // Creates the folder if needed and writes and removes a probe file in it;
+  // InputError naming the folder and the reason when that fails (a file in
+  // its place, a read-only mount), so a run finds out before training
+  // rather than at its first save.
+  void check_writable() const;
 
  private:
   void prune() const;

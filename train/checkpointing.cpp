@@ -182,7 +182,15 @@ std::optional<std::string> StageCheckpointer::save(Trainer& trainer) {
     log_("warning: " + message + "; the previous checkpoints are kept");
     return std::nullopt;
   }
-  last_saved_ = manager_.save(c);
+  try {
+    last_saved_ = manager_.save(c);
+  } catch (const InputError&) {
+    throw;
+  } catch (const Error& e) {
+    // A failed save (a full disk) removes its temp file and prunes nothing.
+    throw Error("checkpoint at step " + std::to_string(c.step) + " not saved: " + e.what() +
+                "; the checkpoints already in " + manager_.dir() + " are kept");
+  }
   log_("checkpoint: " + last_saved_);
   return last_saved_;
 }

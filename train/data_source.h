@@ -24,6 +24,10 @@ struct TrainingData {
   // The serialized SentencePiece model the batches were tokenized with, saved
   // in every checkpoint; empty for byte-level tokens (nothing to save).
   std::string tokenizer;
+  // How many token ids the batches may hold (a token store's vocabulary,
+  // sentinels at its top included): run_stage refuses a model.vocab_size
+  // below it before the run folder is written. 0: not known (not checked).
+  int64_t vocab_size = 0;
 };
 
 TrainingData make_training_data(const DataConfig& data, const TrainingConfig& training);

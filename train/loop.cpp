@@ -4,6 +4,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include "dist/communicator.h"
+#include "train/preemption.h"
+
 namespace graft {
 
 namespace {
@@ -25,6 +28,19 @@ struct Window {
     model_flops += r.forward.model() + r.backward.model();
   }
 };
+
+// The stop signal every rank agrees on at this step boundary: the first
+// rank's (in rank order) that has one, 0 when none has. A signal reaches the
+// ranks at different times, so each rank's own flag is not enough.
+int agreed_stop_signal(const TrainingGrid& grid) {
+  const int local = preemption_signal();
+  if (!grid.distributed()) return local;
+  Tensor all = Tensor::zeros({grid.world_size}, DType::i32);
+  grid.world->all_gather(Tensor::from_vector(std::vector<int32_t>{local}, {1}), all);
+  for (int32_t sig : all.to_vector<int32_t>())
+    if (sig != 0) return sig;
+  return 0;
+}
 
 }  // namespace
 
@@ -71,6 +87,7 @@ LoopResult run_training(Trainer& trainer, const MicroBatchSource& source,
   Window window;
   ProgressSnapshot snapshot;
   snapshot.total_steps = options.steps;
+  snapshot.first_step = trainer.step();
   while (trainer.step() < options.steps) {
     const int64_t step = trainer.step() + 1;
     std::vector<Batch> micro;
@@ -142,7 +159,19 @@ LoopResult run_training(Trainer& trainer, const MicroBatchSource& source,
       run->append_metrics(record);
       window = Window();
     }
+    // Every rank takes part, every step: whether to stop is collective.
+    const int stop_signal = last ? 0 : agreed_stop_signal(trainer.options().grid);
     if (options.after_step) options.after_step(trainer, r);
+    if (stop_signal != 0) {
+      const std::string checkpoint = options.save_for_stop ? options.save_for_stop(trainer) : "";
+      // Rank 0 writes the checkpoint: nobody exits (and has a launcher end
+      // the job) before it is complete.
+      if (const TrainingGrid& grid = trainer.options().grid; grid.distributed())
+        grid.world->barrier();
+      Preempted stop(stop_signal, step, options.steps, checkpoint);
+      note(stop.what());
+      throw stop;
+    }
     snapshot.step = step;
     snapshot.loss = r.loss;
     snapshot.lr = r.lr;

@@ -29,6 +29,12 @@ struct LoopOptions {
   // Called after each step once its metrics record is written (checkpoints
   // hang here, so a checkpoint never runs ahead of metrics.jsonl).
   std::function<void(Trainer& trainer, const StepResult& result)> after_step;
+  // A stop requested by a signal (train/preemption.h), agreed by every rank
+  // at the same step boundary: after that step's after_step, the loop calls
+  // this on every rank to save a checkpoint of the trainer's step (returns
+  // its path, "" if none), waits until all ranks are there, logs and throws
+  // graft::Preempted. A signal during the last step changes nothing.
+  std::function<std::string(Trainer& trainer)> save_for_stop;
 };
 
 struct LoopResult {
@@ -48,7 +54,9 @@ struct LoopResult {
 };
 
 // run and progress may be null. A non-finite stop (graft::Error from
-// Trainer::train_step) is logged to the run folder and rethrown.
+// Trainer::train_step) is logged to the run folder and rethrown. Under tp or
+// dp, every step ends with a small all-gather over the world (each rank's
+// pending signal), so that all ranks stop at the same step.
 LoopResult run_training(Trainer& trainer, const MicroBatchSource& source,
                         const std::vector<Batch>& valid, const LoopOptions& options,
                         RunDirectory* run = nullptr, ProgressReporter* progress = nullptr);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace graft {
@@ -27,10 +28,18 @@ std::string ProgressReporter::format_duration(double seconds) {
   return buffer;
 }
 
+double ProgressReporter::eta_seconds(const ProgressSnapshot& s, double elapsed) {
+  // Not the fraction of all steps: after a resume, elapsed covers only the
+  // steps since first_step, and dividing it by step / total would make the
+  // remaining steps look nearly free.
+  const int64_t done = s.step - s.first_step;
+  if (done <= 0) return -1;
+  const int64_t left = std::max<int64_t>(0, s.total_steps - s.step);
+  return elapsed * static_cast<double>(left) / static_cast<double>(done);
+}
+
 std::string ProgressReporter::format(const ProgressSnapshot& s, double elapsed) const {
-  const double fraction =
-      s.total_steps > 0 ? static_cast<double>(s.step) / static_cast<double>(s.total_steps) : 0;
-  const double eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : -1;
+  const double eta = eta_seconds(s, elapsed);
   char mfu[16];
   if (s.mfu >= 0) {
     std::snprintf(mfu, sizeof(mfu), "%.1f%%", 100 * s.mfu);

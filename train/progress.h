@@ -13,6 +13,10 @@ namespace graft {
 struct ProgressSnapshot {
   int64_t step = 0;
   int64_t total_steps = 0;
+  // Steps already done when this process started (a resumed run's
+  // checkpoint step): the ETA is paced by the steps done since, the only
+  // ones the elapsed time paid for.
+  int64_t first_step = 0;
   double loss = 0;
   double tokens_per_second = 0;
   double mfu = -1;  // negative: unknown peak, printed as "n/a"
@@ -31,6 +35,9 @@ class ProgressReporter {
   // mixed into the in-place line on a terminal.
   void message(const std::string& line);
   static std::string format_duration(double seconds);
+  // Seconds left at the pace of this process: elapsed · (total − step) /
+  // (step − first_step); negative (printed "?") before its first step.
+  static double eta_seconds(const ProgressSnapshot& snapshot, double elapsed_seconds);
 
  private:
   std::string format(const ProgressSnapshot& s, double elapsed) const;

@@ -109,6 +109,14 @@ StageRun run_stage(const StageConfig& config, const std::string& source,
   } catch (const InputError& e) {
     throw InputError(source + ": [data]: " + e.what());
   }
+  // Ids past the model's vocabulary would fail at the first batch, after the
+  // run folder is written; the stores know their vocabulary up front.
+  GRAFT_INPUT_CHECK(s.data.vocab_size <= 0 || config.model.vocab_size >= s.data.vocab_size,
+                    source << ": model.vocab_size = " << config.model.vocab_size
+                           << " is smaller than the vocabulary of the token stores (data.train = "
+                           << config.data.train << ", data.valid = " << config.data.valid
+                           << "): " << s.data.vocab_size
+                           << " ids; set model.vocab_size >= " << s.data.vocab_size);
   // Every rank draws the same global micro-batch (a pure function of step
   // and micro-batch) and keeps its dp slice, so a dp run trains on exactly
   // the rows of a one-rank run with the same batch_size.
@@ -128,6 +136,7 @@ StageRun run_stage(const StageConfig& config, const std::string& source,
                                   warnings.push_back("warning: " + message);
                                 });
   std::optional<CheckpointContents> resumed;
+  std::vector<std::string> overwritten;  // deleted once every check has passed
   if (options.resume) {
     resumed = checkpoints.load_latest();
   } else if (const std::vector<std::string> old = checkpoints.list(); !old.empty()) {
@@ -137,10 +146,7 @@ StageRun run_stage(const StageConfig& config, const std::string& source,
                              << "): resume it (graft train --resume), or choose another run.dir, "
                                 "or delete "
                              << checkpoints.dir());
-    if (grid.is_root()) {
-      for (const std::string& path : old)
-        std::filesystem::remove(path);
-    }
+    overwritten = old;
   }
   FlopsLedger carried = options.carried_flops;
   if (resumed) {
@@ -154,7 +160,15 @@ StageRun run_stage(const StageConfig& config, const std::string& source,
     trainer->restore_state(state);
     carried = resumed->carried_flops;
     s.resumed_from = resumed->step;
-    if (grid.is_root()) {
+  }
+  if (grid.is_root()) {
+    // The last check, since it creates checkpoints/: a folder that cannot
+    // be written (a file in its place, a read-only mount) would otherwise
+    // fail only at the first save, losing every step before it.
+    checkpoints.check_writable();
+    for (const std::string& path : overwritten)
+      std::filesystem::remove(path);
+    if (resumed) {
       truncate_metrics_after((std::filesystem::path(config.run.dir) / "metrics.jsonl").string(),
                              resumed->step);
     }
@@ -229,6 +243,14 @@ StageRun run_stage(const StageConfig& config, const std::string& source,
       s.final_checkpoint = checkpointer.last_saved();
     }
     if (options.after_step) options.after_step(r.step);
+  };
+  // A signal's stop (train/preemption.h): this step's checkpoint, unless
+  // after_step has just written it.
+  loop.save_for_stop = [&](Trainer& trainer) {
+    if (!checkpointer.due(trainer.step()) && checkpointer.save(trainer)) {
+      s.final_checkpoint = checkpointer.last_saved();
+    }
+    return checkpointer.last_saved();
   };
   std::unique_ptr<ProgressReporter> progress;
   if (options.progress && grid.is_root()) {

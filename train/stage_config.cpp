@@ -1,5 +1,6 @@
 #include "train/stage_config.h"
 
+#include <cmath>
 #include <initializer_list>
 #include <map>
 #include <optional>
@@ -97,25 +98,47 @@ void apply_override(toml::table& root, const std::string& assignment, const std:
   overrides[path] = "--set " + assignment;
 }
 
+// A number for messages: "1e-08", "inf", "nan" (std::to_string rounds small
+// values to "0.000000").
+std::string number_text(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+// Reads a number that must be finite (TOML allows inf and nan, which would
+// train silently to nothing) and satisfy ok; otherwise an InputError naming
+// the key with "must be <rule>".
+template <class Ok>
+void finite_number(const TomlSection& s, std::string_view key, double& out, Ok ok,
+                   const std::string& rule) {
+  s.number(key, out);
+  if (!std::isfinite(out) || !ok(out)) {
+    s.fail(key, "must be a finite number " + rule + ", got " + number_text(out));
+  }
+}
+
 void read_optimizer(const TomlSection& s, OptimizerConfig& o) {
   s.check_keys(
       {"lr", "min_lr", "betas", "eps", "weight_decay", "warmup_steps", "schedule", "clip_norm"});
-  s.number("lr", o.lr);
-  if (!(o.lr > 0)) s.fail("lr", "must be positive, got " + std::to_string(o.lr));
-  s.number("min_lr", o.min_lr);
+  finite_number(
+      s, "lr", o.lr, [](double v) { return v > 0; }, "> 0");
   if (s.get("min_lr") == nullptr && o.min_lr > o.lr) o.min_lr = o.lr / 10;
-  if (!(o.min_lr >= 0 && o.min_lr <= o.lr)) {
-    s.fail("min_lr",
-           "must be in [0, lr = " + std::to_string(o.lr) + "], got " + std::to_string(o.min_lr));
-  }
+  const double lr = o.lr;
+  finite_number(
+      s, "min_lr", o.min_lr, [lr](double v) { return v >= 0 && v <= lr; },
+      "in [0, lr = " + number_text(lr) + "]");
   number_pair(s, "betas", o.beta1, o.beta2);
   if (!(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1)) {
     s.fail("betas", "each beta must be in [0, 1)");
   }
-  s.number("eps", o.eps);
-  if (!(o.eps > 0)) s.fail("eps", "must be positive");
-  s.number("weight_decay", o.weight_decay);
-  if (!(o.weight_decay >= 0)) s.fail("weight_decay", "must be >= 0");
+  // eps = inf makes every update zero (the run "trains" and learns nothing);
+  // weight_decay = inf failed only at the first step, after the run folder
+  // was written.
+  finite_number(
+      s, "eps", o.eps, [](double v) { return v > 0; }, "> 0");
+  finite_number(
+      s, "weight_decay", o.weight_decay, [](double v) { return v >= 0; }, ">= 0");
   s.integer("warmup_steps", o.warmup_steps, 0);
   std::string schedule = decay_kind_name(o.schedule);
   s.string("schedule", schedule);
@@ -124,8 +147,8 @@ void read_optimizer(const TomlSection& s, OptimizerConfig& o) {
   } catch (const InputError& e) {
     s.fail("schedule", e.what());
   }
-  s.number("clip_norm", o.clip_norm);
-  if (!(o.clip_norm >= 0)) s.fail("clip_norm", "must be >= 0 (0: no clipping)");
+  finite_number(
+      s, "clip_norm", o.clip_norm, [](double v) { return v >= 0; }, ">= 0 (0: no clipping)");
 }
 
 void read_training(const TomlSection& s, TrainingConfig& t) {
@@ -190,6 +213,12 @@ void read_distributed(const TomlSection& s, DistributedConfig& d) {
   s.integer("tp", d.tp, 1);
   s.integer("dp", d.dp, 0);
   s.number("timeout", d.timeout);
+  // 0 (and inf) turn the collective watchdog off; a negative or NaN timeout
+  // used to do the same silently.
+  if (!(d.timeout >= 0)) {
+    s.fail("timeout",
+           "must be >= 0 seconds (0 or inf: no collective timeout), got " + number_text(d.timeout));
+  }
 }
 
 void read_checkpoint(const TomlSection& s, CheckpointConfig& c) {

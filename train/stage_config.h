@@ -4,7 +4,7 @@
 //   [model]      model/config_toml.h's keys (kind, preset, d_model, ...)
 //   [optimizer]  lr, min_lr, betas = [b1, b2], eps, weight_decay,
 //                warmup_steps, schedule (cosine|linear|inverse_sqrt|constant),
-//                clip_norm (0: no clipping)
+//                clip_norm (0: no clipping); every number finite
 //   [training]   steps, batch_size (per micro-batch), grad_accum, seq_len,
 //                seed, eval_interval (0: at the end), eval_batches,
 //                log_interval, freeze = [glob patterns], unfreeze_step
@@ -16,7 +16,8 @@
 //                tlm through recipes/runner), dir (the fortunes folder),
 //                train / valid (store paths), valid_fraction, split_seed
 //   [run]        dir (the run folder)
-//   [distributed] tp, dp (0: world / tp), timeout (seconds); model.device
+//   [distributed] tp, dp (0: world / tp), timeout (seconds, >= 0; 0 or inf:
+//                no collective timeout); model.device
 //                (cpu | cuda) and model.dtype (f32 | f64 | bf16: bf16 needs
 //                cuda, f64 needs cpu) are read beside [model]'s keys
 //   [checkpoint] interval (save every this many steps; 0: only at the end),
@@ -99,7 +100,7 @@ struct CheckpointConfig {
 struct DistributedConfig {
   int64_t tp = 1;
   int64_t dp = 0;        // 0: world size / tp
-  double timeout = 300;  // seconds a collective may block before the job aborts
+  double timeout = 300;  // seconds a collective may block before the job aborts; 0 or inf: never
 };
 
 struct StageConfig {

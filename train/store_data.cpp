@@ -1,5 +1,6 @@
 #include "train/store_data.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <vector>
@@ -49,6 +50,7 @@ struct Built {
   int64_t samples = 0;
   int64_t steps_per_epoch = 0;
   std::string tokenizer;  // the store's serialized tokenizer, for checkpoints
+  int64_t vocab_size = 0;
 };
 
 Built build(const DataConfig& data, const TrainingConfig& training, const std::string& path,
@@ -66,6 +68,7 @@ Built build(const DataConfig& data, const TrainingConfig& training, const std::s
   const Vocab vocab(store->vocab_size);
   Built out;
   out.tokenizer = store->tokenizer().serialized();
+  out.vocab_size = store->vocab_size;
   try {
     if (text) {
       int64_t length = seq_len;
@@ -148,6 +151,7 @@ TrainingData make_store_training_data(const DataConfig& data, const TrainingConf
                 static_cast<long long>(training.batch_size), data.valid.c_str());
   out.description = line;
   out.tokenizer = train.tokenizer;
+  out.vocab_size = std::max(train.vocab_size, valid.vocab_size);
   return out;
 }
 

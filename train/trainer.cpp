@@ -131,7 +131,11 @@ StepResult Trainer::train_step(const std::vector<Batch>& micro_batches) {
     // Earlier micro-batches accumulate locally; the reducer watches the last
     // one's forward to know when each gradient is final in its backward.
     if (reducer_ && last_micro) reducer_->begin();
-    ForwardContext context(true, dropout_seed(r.step, static_cast<int64_t>(i)));
+    // This rank holds rows [dp_rank·b, (dp_rank+1)·b) of the global
+    // micro-batch (dp_shard): its dropout masks are those rows' masks in a
+    // one-rank run of the whole batch.
+    const int64_t first_row = static_cast<int64_t>(grid.dp_rank) * batch.batch_size();
+    ForwardContext context(true, dropout_seed(r.step, static_cast<int64_t>(i)), first_row);
     Tensor loss = task_.loss(model_, context, batch_on(batch, model_.device()));
     r.loss += weight * loss.item();
     r.tokens += batch.tokens();

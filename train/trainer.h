@@ -10,7 +10,10 @@
 // row the run stops with a graft::Error naming the steps.
 //
 // Determinism: dropout seeds are a function of (seed, step, micro-batch)
-// through ForwardContext, and graft's own kernels are thread-count independent,
+// through ForwardContext, and masks are drawn by global row (a dp rank's
+// first row in the global micro-batch is dp_rank · its rows), so a dp run
+// drops what one rank with the global batch drops; graft's own kernels are
+// thread-count independent,
 // so the same seed and batches give the same loss curve bit for bit. OpenBLAS
 // is not: its sgemm sums K differently at 1 and 2 threads. Row shards (below)
 // run every GEMM on one thread, so their curve depends on row_shards only.
@@ -52,8 +55,9 @@ struct TrainerOptions {
   int64_t max_nonfinite_steps = 5;
   // tp × dp (train/distributed.h): the model must be built with
   // grid.tensor_parallel(); gradients are averaged over dp (started during
-  // the last micro-batch's backward), micro-batches hold this rank's rows, and
-  // losses, norms, tokens and FLOPs in StepResult are global.
+  // the last micro-batch's backward), micro-batches hold this rank's rows
+  // (rows [dp_rank·b, (dp_rank+1)·b) of the global one, as dp_shard cuts
+  // them), and losses, norms, tokens and FLOPs in StepResult are global.
   TrainingGrid grid;
   // Row shards per micro-batch (see above); > 1 needs a CPU model, no tp or
   // dp, and a task without weights of its own.

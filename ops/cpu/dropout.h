@@ -7,8 +7,11 @@
 
 namespace graft::cpu {
 
-void dropout_forward(const Tensor& x, double p, uint64_t seed, const Tensor& out);
+// Element i of x is element first_index + i of the mask (ops/dropout.h).
+void dropout_forward(const Tensor& x, double p, uint64_t seed, int64_t first_index,
+                     const Tensor& out);
 // dx (+)= dout * mask / (1 - p), with the mask regenerated from seed.
-void dropout_backward(const Tensor& dout, double p, uint64_t seed, const GradSlot& dx);
+void dropout_backward(const Tensor& dout, double p, uint64_t seed, int64_t first_index,
+                      const GradSlot& dx);
 
 }  // namespace graft::cpu

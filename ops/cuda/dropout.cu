@@ -38,10 +38,12 @@ struct DropMask {
   }
 };
 
-DropMask make_mask(double p, uint64_t seed) {
+// A slice starting at first_index: the stream's state after first_index
+// steps, key + first_index·γ (mod 2^64), as on the CPU.
+DropMask make_mask(double p, uint64_t seed, int64_t first_index) {
   static_assert(kGoldenGamma == 0x9e3779b97f4a7c15ULL, "mix64_device must match ops/hash.h");
   DropMask mask;
-  mask.key = mix64(seed);
+  mask.key = mix64(seed) + static_cast<uint64_t>(first_index) * kGoldenGamma;
   mask.threshold = static_cast<uint64_t>(std::ceil(std::ldexp(p, 53)));
   mask.kept_scale = static_cast<float>(1.0 / (1.0 - p));
   return mask;
@@ -64,9 +66,10 @@ __global__ void dropout_backward_kernel(DropMask mask, const T* dout, T* dx, int
 
 }  // namespace
 
-void dropout_forward(const Tensor& x, double p, uint64_t seed, const Tensor& out) {
+void dropout_forward(const Tensor& x, double p, uint64_t seed, int64_t first_index,
+                     const Tensor& out) {
   const int64_t n = x.numel();
-  const DropMask mask = make_mask(p, seed);
+  const DropMask mask = make_mask(p, seed, first_index);
   GRAFT_CUDA_DISPATCH_FLOAT(x.dtype(), "dropout", [&] {
     if (n == 0) return;
     dropout_forward_kernel<<<grid_for(n, kThreads), kThreads, 0, stream()>>>(
@@ -76,9 +79,10 @@ void dropout_forward(const Tensor& x, double p, uint64_t seed, const Tensor& out
   });
 }
 
-void dropout_backward(const Tensor& dout, double p, uint64_t seed, const GradSlot& dx) {
+void dropout_backward(const Tensor& dout, double p, uint64_t seed, int64_t first_index,
+                      const GradSlot& dx) {
   const int64_t n = dout.numel();
-  const DropMask mask = make_mask(p, seed);
+  const DropMask mask = make_mask(p, seed, first_index);
   GRAFT_CUDA_DISPATCH_FLOAT(dout.dtype(), "dropout backward", [&] {
     if (n == 0) return;
     dropout_backward_kernel<<<grid_for(n, kThreads), kThreads, 0, stream()>>>(

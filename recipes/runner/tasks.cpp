@@ -97,6 +97,7 @@ TaskHooks rtd_hooks(const RecipeStage& stage) {
     const uint64_t run_seed = tr.seed, valid_seed = d.split_seed;
     const int64_t accum = tr.grad_accum;
     TrainingData out;
+    out.vocab_size = vocab_size;  // run_stage checks model.vocab_size against it
     out.train = [=](int64_t step, int64_t micro) {
       const int64_t i = micro_index(step, micro, accum);
       return rt::rtd_task_batch(objectives::make_rtd_masking(
@@ -143,6 +144,7 @@ TaskHooks spactor_hooks(const RecipeStage& stage) {
     const uint64_t run_seed = tr.seed, valid_seed = d.split_seed;
     const int64_t accum = tr.grad_accum;
     TrainingData out;
+    out.vocab_size = vocab_size;  // run_stage checks model.vocab_size against it
     out.train = [=](int64_t step, int64_t micro) {
       GRAFT_CHECK(*task_slot, "spactor: the task must be built before its batches are asked for");
       (*task_slot)->set_next_step(step);
@@ -213,6 +215,7 @@ TaskHooks tlm_hooks(const RecipeStage& stage) {
     const uint64_t run_seed = tr.seed, valid_seed = d.split_seed;
     const int64_t accum = tr.grad_accum, seq_len = tr.seq_len, rho1 = t.rho1;
     TrainingData out;
+    out.vocab_size = vocab_size;  // run_stage checks model.vocab_size against it
     // Cycle k (steps k(rho1+1)+1 ..) is task batch k, then external batches
     // k·rho1 .. k·rho1 + rho1 - 1: each stream is consumed in order.
     out.train = [=](int64_t step, int64_t micro) {

@@ -56,6 +56,25 @@ TEST(CudaDropout, Bf16MatchesCpuWithTheSameMask) {
     ASSERT_EQ(cpu[i] == 0.0, gpu[i] == 0.0) << "element " << i;
 }
 
+// A slice at first_index (a data-parallel rank's rows) draws the CPU's slice
+// of the mask on the GPU too: the offset only moves the stream's key.
+TEST(CudaDropout, FirstIndexGivesTheCpuMaskOfThatSlice) {
+  GRAFT_REQUIRE_GPU();
+  std::mt19937_64 rng(8);
+  const Tensor x = testing::random_f32({129, 67}, rng, 1.0, 2.0);
+  const Tensor up = testing::random_f32({129, 67}, rng);
+  for (int64_t first : {int64_t{1}, int64_t{3} * 129 * 67, int64_t{1} << 40}) {
+    auto op = [first](const std::vector<Tensor>& in) {
+      return dropout(in[0], 0.3, 11, true, first);
+    };
+    const testing::OpRun cpu = testing::run_op(op, {x}, up, Device::cpu, DType::f32);
+    const testing::OpRun gpu = testing::run_op(op, {x}, up, Device::cuda, DType::f32);
+    EXPECT_EQ(testing::as_doubles(gpu.out.to(Device::cpu)), testing::as_doubles(cpu.out)) << first;
+    EXPECT_EQ(testing::as_doubles(gpu.grads[0].to(Device::cpu)), testing::as_doubles(cpu.grads[0]))
+        << first;
+  }
+}
+
 TEST(CudaDropout, BackwardTwiceDoublesTheGradient) {
   GRAFT_REQUIRE_GPU();
   testing::expect_backward_twice_doubles(dropout_op(0.4, 3), {{31, 65}}, {31, 65});

@@ -4,10 +4,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <mutex>
 #include <thread>
 
 #include "dist/watchdog.h"
+#include "ops/check.h"
 
 namespace graft::dist {
 namespace {
@@ -67,6 +69,28 @@ TEST(DistWatchdog, DisabledHasNoThreadAndNeverFires) {
   auto guard = dog.watch("anything");
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(fired.count(), 0u);
+}
+
+// A timeout beyond the int64 nanoseconds of the clock (~9.2e9 s) used to wrap
+// to a deadline in the past, so `graft train --timeout 1e10` (or inf) aborted
+// the job at its first collective with "did not complete within 1e+10 s".
+TEST(DistWatchdog, HugeOrInfiniteTimeoutNeverFires) {
+  for (const double timeout : {1e10, 9.3e9, 1e300, std::numeric_limits<double>::infinity()}) {
+    Fired fired;
+    Watchdog dog(timeout, "rank 0", [&](const std::string& m) { fired(m); });
+    {
+      auto guard = dog.watch("barrier");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(fired.count(), 0u) << "timeout " << timeout << ": "
+                                 << (fired.count() ? fired.messages[0] : "");
+  }
+  EXPECT_FALSE(Watchdog(std::numeric_limits<double>::infinity(), "rank 0", {}).enabled());
+  EXPECT_TRUE(Watchdog(1e10, "rank 0", {}).enabled());
+}
+
+TEST(DistWatchdog, NanTimeoutIsAnError) {
+  EXPECT_THROW(Watchdog(std::numeric_limits<double>::quiet_NaN(), "rank 0", {}), Error);
 }
 
 }  // namespace

@@ -152,6 +152,49 @@ TEST(Dropout, SameSeedSameForwardBitForBit) {
                                                .to_vector<float>());
 }
 
+// Rows [begin, begin + count) of a [B, ...] tensor.
+Tensor rows_of(const Tensor& t, int64_t begin, int64_t count) {
+  const std::vector<int32_t> v = t.to_vector<int32_t>();
+  const int64_t per_row = t.numel() / t.dim(0);
+  Shape shape = t.shape();
+  shape[0] = count;
+  return Tensor::from_vector(
+      std::vector<int32_t>(v.begin() + begin * per_row, v.begin() + (begin + count) * per_row),
+      shape);
+}
+
+// A data-parallel rank holding rows [2, 4) of a global batch of 5 passes
+// first_row = 2: its forward is those rows of the whole batch's forward,
+// masks included (encoder, decoder and cross-attention sites).
+TEST(Dropout, RowsFromFirstRowDrawTheWholeBatchsMasksForThoseRows) {
+  ModelConfig c = testing::tiny_config(ModelKind::encoder_decoder);
+  c.dropout = 0.3;
+  auto model = make_model(c, 7, DType::f64);
+  auto& encdec = dynamic_cast<EncoderDecoder&>(*model);
+  std::mt19937_64 rng(8);
+  const Tensor src = testing::random_ids(5, 6, 11, rng), tgt = testing::random_ids(5, 4, 11, rng);
+  NoGradGuard no_grad;
+  ForwardContext global(true, 9);
+  const Tensor whole = encdec.forward(global, src, Tensor(), tgt);
+  const std::vector<double> all = testing::as_doubles(whole);
+  const int64_t per_row = whole.numel() / whole.dim(0);
+  const std::vector<double> expected(all.begin() + 2 * per_row, all.begin() + 4 * per_row);
+  auto slice_forward = [&](int64_t first_row) {
+    ForwardContext context(true, 9, first_row);
+    return testing::as_doubles(
+        encdec.forward(context, rows_of(src, 2, 2), Tensor(), rows_of(tgt, 2, 2)));
+  };
+  auto max_abs_diff = [](const std::vector<double>& a, const std::vector<double>& b) {
+    double worst = 0;
+    for (size_t i = 0; i < a.size(); ++i)
+      worst = std::max(worst, std::fabs(a[i] - b[i]));
+    return worst;
+  };
+  EXPECT_LT(max_abs_diff(slice_forward(2), expected), 1e-12);
+  // Drawn as rows 0 and 1 instead, the masks (and outputs) are others.
+  EXPECT_GT(max_abs_diff(slice_forward(0), expected), 1e-3);
+}
+
 TEST(ModelInputs, BadInputsAreRefusedClearly) {
   auto dec = make_model(testing::tiny_config(ModelKind::decoder));
   ForwardContext eval;

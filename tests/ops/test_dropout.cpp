@@ -101,6 +101,27 @@ TEST(Dropout, BackwardMatchesFiniteDifferencesForAFixedSeed) {
   EXPECT_EQ(kept(out), kept(x.grad()));
 }
 
+// A slice starting at first_index gets that slice of the whole tensor's mask,
+// forward and backward: how a data-parallel rank draws its rows' masks.
+TEST(Dropout, SliceAtFirstIndexGetsThatSliceOfTheWholeMask) {
+  std::mt19937_64 rng(8);
+  Tensor whole = nonzero_tensor({6, 5, 7}, rng, DType::f64);
+  const std::vector<double> all = testing::as_doubles(dropout(whole, 0.4, 77));
+  const int64_t first = 2 * 35, count = 3 * 35;  // rows 2..4
+  const std::vector<double> v = testing::as_doubles(whole);
+  Tensor part = Tensor::from_vector(
+                    std::vector<double>(v.begin() + first, v.begin() + first + count), {3, 5, 7})
+                    .set_requires_grad();
+  Tensor out = dropout(part, 0.4, 77, true, first);
+  EXPECT_EQ(testing::as_doubles(out),
+            std::vector<double>(all.begin() + first, all.begin() + first + count));
+  tape().backward(out, Tensor::full(out.shape(), 1.0, DType::f64));
+  EXPECT_EQ(kept(part.grad()), kept(out));
+  // From index 0 the same values draw another mask.
+  EXPECT_NE(kept(dropout(part, 0.4, 77)), kept(out));
+  EXPECT_THROW(dropout(part, 0.4, 77, true, -1), Error);
+}
+
 TEST(Dropout, ZeroProbabilityOrEvaluationReturnsInput) {
   std::mt19937_64 rng(6);
   Tensor x = random_tensor({4, 4}, rng).set_requires_grad();

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -22,6 +23,7 @@
 #include "recipes/runner/tasks.h"
 #include "recipes/tasks/bm25_index.h"
 #include "train/checkpoint.h"
+#include "train/checkpoint_manager.h"
 #include "train/stage.h"
 
 namespace graft::runner {
@@ -222,6 +224,56 @@ TEST_F(Runner, KilledBetweenAndInsideStagesResumesBitEqual) {
     SCOPED_TRACE(stage);
     expect_bit_equal(reference + "/" + stage, inside + "/" + stage);
     expect_bit_equal(reference + "/" + stage, between + "/" + stage);
+  }
+}
+
+// SIGTERM inside a stage (train/preemption.h): `graft recipe run` writes a
+// checkpoint at the next step boundary and exits with status 75; the same
+// command then finishes the recipe, bit-equal to an uninterrupted run.
+TEST_F(Runner, SigtermInsideAStageCheckpointsExits75AndResumesBitEqual) {
+  const std::vector<std::string> sets = {"checkpoint.interval=4"};
+  const std::string reference = fresh("ref-term");
+  run_graft("sequential", reference, "", sets);
+  const std::string stopped = fresh("term");
+  std::vector<std::string> args = {GRAFT_EXE,   "recipe", "run",   kRecipes + "sequential.toml",
+                                   "--run-dir", stopped,  "--set", "recipe.stores=" + kStores,
+                                   "--set",     sets[0]};
+  const std::string log = kRoot + "/runs/term.log";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::freopen(log.c_str(), "w", stdout);
+    ::dup2(::fileno(stdout), 2);
+    std::vector<char*> argv;
+    for (std::string& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  // Once stage 2 has its step-4 checkpoint, it is mid-way (10 steps).
+  const std::string mid = stopped + "/seq2seq/checkpoints/ckpt-000004.h5";
+  int status = 0;
+  while (!fs::exists(mid)) {
+    ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "graft ended before the signal";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  kill(pid, SIGTERM);
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  std::ifstream in(log);
+  const std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 75) << output;
+  EXPECT_NE(output.find("stopped by SIGTERM after step"), std::string::npos) << output;
+  EXPECT_FALSE(fs::exists(stopped + "/encoder/checkpoints")) << "the next stage started";
+  const CheckpointContents last =
+      load_checkpoint(CheckpointManager(stopped + "/seq2seq/checkpoints").list().back());
+  EXPECT_GT(last.step, 4);
+  EXPECT_LT(last.step, 10) << "the signal came too late to test a stop";
+  run_graft("sequential", stopped, "", sets);
+  for (const std::string& stage :
+       {"mlm/checkpoints/ckpt-000010.h5", "seq2seq/checkpoints/ckpt-000010.h5",
+        "encoder/checkpoints/ckpt-000004.h5"}) {
+    SCOPED_TRACE(stage);
+    expect_bit_equal(reference + "/" + stage, stopped + "/" + stage);
   }
 }
 

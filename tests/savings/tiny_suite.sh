@@ -14,7 +14,11 @@
 #   - the two tables agree in every column but wall time (neither sharing nor
 #     the worker processes change a number; at the tiny sizes OpenBLAS runs
 #     one thread either way, so the thread count cannot either, see
-#     cli/suite_workers.h).
+#     cli/suite_workers.h);
+#   - SIGTERM to the --jobs 2 parent early in the shared run is sent on to
+#     both workers, which checkpoint and stop: exit status 75 and no table;
+#     the same command then finishes the suite, and the checks above hold
+#     for the resumed run (train/preemption.h).
 # Usage: tiny_suite.sh GRAFT SOURCE_DIR WORK_DIR
 set -euo pipefail
 graft=$1 src=$2 work=$3
@@ -25,6 +29,25 @@ mkdir -p "$work"
 fail() { echo "FAIL: $*"; exit 1; }
 
 cd "$src"  # suites/main.toml and recipes/tiny/ are found from the source root
+# The shared run is stopped once, early, and resumed by the same command.
+"$graft" suite run main --scale tiny --seeds 2 --run-dir "$work/shared" \
+  --set recipe.stores="$work/stores" --jobs 2 > "$work/shared-stopped.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do
+  grep -q "^\[seed [01]\] \[suite 2/10\]" "$work/shared-stopped.log" && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.1
+done
+kill -TERM "$pid" 2>/dev/null || true
+status=0
+wait "$pid" || status=$?
+[ "$status" = 75 ] || fail "SIGTERM to suite run --jobs 2: exit status $status, not 75 (log: $work/shared-stopped.log)"
+for seed in 0 1; do
+  grep -q "^\[seed $seed\] .* stopped by SIGTERM after step" "$work/shared-stopped.log" ||
+    fail "worker $seed did not stop on the forwarded SIGTERM ($work/shared-stopped.log)"
+done
+[ ! -e "$work/shared/table.md" ] || fail "a stopped suite wrote a table"
+
 for mode in shared unshared; do
   extra=(--jobs 2)
   [ "$mode" = unshared ] && extra=(--no-sharing)
@@ -38,7 +61,8 @@ done
 
 grep -q "^\[seed 1\] \[suite 10/10\] warm-start seed 1 done" "$work/shared.log" ||
   fail "the parent does not show the seed-1 worker's output"
-linked=$(grep -c "linked, not trained again" "$work/shared.log" || true)
+# A stage is linked once: before the stop or after it.
+linked=$(cat "$work/shared-stopped.log" "$work/shared.log" | grep -c "linked, not trained again" || true)
 [ "$linked" = 6 ] || fail "expected 6 linked stages (3 per seed) with sharing, the log says $linked"
 if grep -q "linked, not trained again" "$work/unshared.log"; then
   fail "--no-sharing linked a stage"

@@ -23,6 +23,7 @@
 #include "train/checkpoint.h"
 #include "train/checkpoint_manager.h"
 #include "train/checkpointing.h"
+#include "train/preemption.h"
 #include "train/stage.h"
 #include "train/stage_config.h"
 
@@ -219,6 +220,55 @@ TEST_F(Resume, AfterACrashGivesTheSameLossAtEveryLaterStepBitForBit) {
   EXPECT_EQ(last.flops.model_total(), reference.loop.train_flops.model_total());
   EXPECT_EQ(last.loader_state, (std::vector<int64_t>{5, 12, 0, 0, 0}));
   EXPECT_EQ(last.config, stage_config_to_string(c));
+}
+
+// A stop signal (train/preemption.h) is acted on at the next step boundary:
+// that step's checkpoint is written (unless the interval just wrote it),
+// graft::Preempted says where, and --resume continues bit for bit.
+TEST_F(Resume, AStopSignalCheckpointsAtTheNextStepAndResumesBitForBit) {
+  run_stage(config("ref", 12, 4), "test.toml", quiet());
+  StageRunOptions resume = quiet();
+  resume.resume = true;
+  // Asked during step 6 (its after_step): stops after step 7, off the
+  // interval; during step 7: stops after step 8, the interval's own.
+  for (const int64_t asked : {6, 7}) {
+    const std::string run = "stopped-" + std::to_string(asked);
+    const StageConfig c = config(run, 12, 4);
+    StageRunOptions o = quiet();
+    o.after_step = [asked](int64_t step) {
+      if (step == asked) request_preemption(SIGTERM);
+    };
+    const CheckpointManager manager(checkpoint_dir(run_dir(run)));
+    try {
+      run_stage(c, "test.toml", o);
+      clear_preemption();
+      ADD_FAILURE() << "the stage ran to the end";
+      continue;
+    } catch (const Preempted& e) {
+      clear_preemption();
+      EXPECT_EQ(e.signal(), SIGTERM);
+      EXPECT_EQ(e.step(), asked + 1);
+      EXPECT_EQ(e.checkpoint(), manager.path_for(asked + 1));
+      EXPECT_NE(std::string(e.what()).find("stopped by SIGTERM after step " +
+                                           std::to_string(asked + 1) + " of 12"),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_EQ(manager.list().back(), manager.path_for(asked + 1));
+    const std::string log = read_text(fs::path(run_dir(run)) / "train.log");
+    EXPECT_NE(log.find("stopped by SIGTERM"), std::string::npos) << log;
+    const StageRun resumed = run_stage(c, "test.toml", resume);
+    EXPECT_EQ(resumed.resumed_from, asked + 1);
+    expect_same_metrics(run_dir("ref"), run_dir(run));
+  }
+  // A signal during the last step changes nothing: the stage is complete.
+  StageRunOptions o = quiet();
+  o.after_step = [](int64_t step) {
+    if (step == 11) request_preemption(SIGUSR1);
+  };
+  EXPECT_NO_THROW(run_stage(config("last", 12, 4), "test.toml", o));
+  clear_preemption();
+  expect_same_metrics(run_dir("ref"), run_dir("last"));
 }
 
 #ifdef GRAFT_EXE

@@ -1,6 +1,7 @@
 // Stage configs: every key read, bad input named by key and file.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -50,9 +51,9 @@ std::string error_of(const std::string& text, const std::vector<std::string>& ov
   return "";
 }
 
-void expect_mentions(const std::string& message, std::initializer_list<const char*> parts) {
+void expect_mentions(const std::string& message, std::initializer_list<std::string> parts) {
   EXPECT_FALSE(message.empty()) << "no InputError";
-  for (const char* part : parts) {
+  for (const std::string& part : parts) {
     EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' missing in: " << message;
   }
 }
@@ -111,6 +112,51 @@ TEST(StageConfig, InvalidValuesAreNamed) {
   expect_mentions(error_of(kGood, {"data.objective=mlm"}), {"data.objective", "mlm"});
   expect_mentions(error_of(kGood, {"training.batch_size=0"}), {"training.batch_size", ">= 1"});
   expect_mentions(error_of(kGood, {"training.row_shards=0"}), {"training.row_shards", ">= 1"});
+}
+
+// TOML spells inf and nan; each used to be accepted and train to nothing
+// (eps = inf: zero updates) or wreck the weights (weight_decay = inf).
+TEST(StageConfig, OptimizerNumbersMustBeFinite) {
+  for (const char* value : {"inf", "nan", "-inf"}) {
+    for (const char* key : {"lr", "min_lr", "eps", "weight_decay", "clip_norm"}) {
+      const std::string set = std::string("optimizer.") + key + "=" + value;
+      expect_mentions(error_of(kGood, {set}),
+                      {"stage.toml", "--set " + set, std::string("optimizer.") + key, "finite"});
+    }
+    expect_mentions(error_of(kGood, {std::string("optimizer.betas=[0.9, ") + value + "]"}),
+                    {"optimizer.betas", "[0, 1)"});
+  }
+  std::string text = kGood;
+  text.replace(text.find("warmup_steps = 5"), 16, "warmup_steps = 5\neps = inf");
+  expect_mentions(error_of(text),
+                  {"stage.toml:", "optimizer.eps", "must be a finite number > 0, got inf"});
+  expect_mentions(error_of(kGood, {"optimizer.weight_decay=-0.1"}),
+                  {"optimizer.weight_decay", ">= 0", "-0.1"});
+  expect_mentions(error_of(kGood, {"optimizer.eps=0"}), {"optimizer.eps", "> 0"});
+  const StageConfig ok = stage_config_from_toml_text(
+      kGood, "stage.toml", {"optimizer.weight_decay=0", "optimizer.clip_norm=0"});
+  EXPECT_EQ(ok.optimizer.weight_decay, 0);
+  EXPECT_EQ(ok.optimizer.clip_norm, 0);
+}
+
+// distributed.timeout: 0 and inf switch the collective watchdog off (and inf
+// reads back from config.toml); a negative or NaN timeout is refused instead
+// of silently doing the same.
+TEST(StageConfig, TimeoutIsZeroOrMoreAndMayBeInfinite) {
+  EXPECT_EQ(stage_config_from_toml_text(kGood, "stage.toml").distributed.timeout, 300);
+  EXPECT_EQ(stage_config_from_toml_text(kGood, "stage.toml", {"distributed.timeout=0"})
+                .distributed.timeout,
+            0);
+  const StageConfig forever =
+      stage_config_from_toml_text(kGood, "stage.toml", {"distributed.timeout=inf"});
+  EXPECT_TRUE(std::isinf(forever.distributed.timeout));
+  EXPECT_TRUE(std::isinf(stage_config_from_toml_text(stage_config_to_string(forever), "config.toml")
+                             .distributed.timeout));
+  for (const char* value : {"-1", "nan", "-inf"}) {
+    const std::string set = std::string("distributed.timeout=") + value;
+    expect_mentions(error_of(kGood, {set}),
+                    {"stage.toml", "--set " + set, "distributed.timeout", ">= 0 seconds"});
+  }
 }
 
 TEST(StageConfig, RowShardsDefaultToOneAndAreWrittenBack) {
