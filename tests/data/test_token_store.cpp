@@ -8,24 +8,16 @@
 #include "data/token_store.h"
 #include "tests/data/tiny_corpus.h"
 
+#include "tests/support/files_and_errors.h"
 namespace graft {
 namespace {
+
+using testing::input_error_of;
 
 namespace fs = std::filesystem;
 
 std::string scratch(const std::string& name) {
   return (testing::scratch_dir() / name).string();
-}
-
-template <class Fn>
-std::string input_error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError thrown";
-  return "";
 }
 
 TEST(Hdf5File, RoundTripsDatasetsAndAttributesAtomically) {

@@ -16,8 +16,11 @@
 #include "data/utf8.h"
 #include "tests/data/tiny_corpus.h"
 
+#include "tests/support/files_and_errors.h"
 namespace graft {
 namespace {
+
+using testing::input_error_of;
 
 namespace fs = std::filesystem;
 
@@ -97,16 +100,6 @@ std::string write_bytes(const std::string& name, const std::string& bytes) {
   const std::string path = (testing::scratch_dir() / name).string();
   std::ofstream(path, std::ios::binary) << bytes;
   return path;
-}
-
-std::string input_error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError thrown";
-  return "";
 }
 
 void expect_mentions(const std::string& message, const std::vector<std::string>& parts) {

@@ -97,6 +97,22 @@ void expect_bit_equal(const std::string& a, const std::string& b) {
   EXPECT_EQ(x.carried_flops.model_total(), y.carried_flops.model_total());
 }
 
+// Starts args[0] with args, stdout and stderr to log; returns its pid.
+pid_t spawn(std::vector<std::string> args, const std::string& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::freopen(log.c_str(), "w", stdout);
+    ::dup2(::fileno(stdout), 2);
+    std::vector<char*> argv;
+    for (std::string& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
 // Starts `graft recipe run`, SIGKILLs it once `file` exists (or lets it end
 // when file is empty); returns whether it was killed.
 bool run_graft(const std::string& recipe, const std::string& run_dir, const std::string& file,
@@ -107,17 +123,7 @@ bool run_graft(const std::string& recipe, const std::string& run_dir, const std:
     args.push_back("--set");
     args.push_back(s);
   }
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::freopen("/dev/null", "w", stdout);
-    std::freopen("/dev/null", "w", stderr);
-    std::vector<char*> argv;
-    for (std::string& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  const pid_t pid = spawn(args, "/dev/null");
   bool killed = false;
   for (;;) {
     int status = 0;
@@ -239,17 +245,7 @@ TEST_F(Runner, SigtermInsideAStageCheckpointsExits75AndResumesBitEqual) {
                                    "--run-dir", stopped,  "--set", "recipe.stores=" + kStores,
                                    "--set",     sets[0]};
   const std::string log = kRoot + "/runs/term.log";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::freopen(log.c_str(), "w", stdout);
-    ::dup2(::fileno(stdout), 2);
-    std::vector<char*> argv;
-    for (std::string& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  const pid_t pid = spawn(args, log);
   // Once stage 2 has its step-4 checkpoint, it is mid-way (10 steps).
   const std::string mid = stopped + "/seq2seq/checkpoints/ckpt-000004.h5";
   int status = 0;

@@ -27,19 +27,14 @@
 #include "train/stage.h"
 #include "train/stage_config.h"
 
+#include "tests/support/files_and_errors.h"
 namespace graft {
 namespace {
 
+using testing::read_text;
+using testing::write_text;
+
 namespace fs = std::filesystem;
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-}
 
 // A per-test scratch folder with a small synthetic corpus in fortune format
 // (entries separated by "%" lines), so the test needs no installed package.

@@ -19,27 +19,14 @@
 #include "train/stage.h"
 #include "train/stage_config.h"
 
+#include "tests/support/files_and_errors.h"
 namespace graft {
 namespace {
 
+using testing::input_error_of;
+using testing::read_text;
+
 namespace fs = std::filesystem;
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// The InputError's message, or a description of what happened instead.
-std::string input_error_of(const std::function<void()>& run) {
-  try {
-    run();
-  } catch (const InputError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("(not an InputError) ") + e.what();
-  }
-  return "(no error)";
-}
 
 void expect_mentions(const std::string& message, std::initializer_list<std::string> parts) {
   for (const std::string& part : parts) {
