@@ -18,7 +18,8 @@
 namespace graft {
 
 // Bumped whenever a CPU kernel's arithmetic changes (2: graft's FMA-chain
-// GEMM replaced the BLAS, and dropout masks are keyed by the global row).
+// GEMM replaced the BLAS; dropout masks, generator samples and SpacTor's
+// span noise are keyed by global row).
 constexpr int kCpuNumericsVersion = 2;
 
 std::string numerics_identity(Device device);

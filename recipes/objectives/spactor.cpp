@@ -4,7 +4,7 @@ namespace graft::objectives {
 
 SpactorBatch make_spactor_batch(const RtdMasking& masking, const Tensor& sampled,
                                 const Vocab& vocab, uint64_t seed,
-                                const SpanCorruptionOptions& options) {
+                                const SpanCorruptionOptions& options, int64_t first_row) {
   const RtdBatch replaced = make_rtd_batch(masking, sampled);
   const auto originals = tensor_rows(masking.original);
   const auto replaced_rows = tensor_rows(replaced.input_ids);
@@ -14,7 +14,7 @@ SpactorBatch make_spactor_batch(const RtdMasking& masking, const Tensor& sampled
   for (size_t b = 0; b < originals.size(); ++b) {
     const std::span<const int32_t> orig(originals[b]), repl(replaced_rows[b]);
     const auto length = static_cast<size_t>(unpadded_length(orig));
-    Rng rng(derive_seed(sc_seed, b));
+    Rng rng(derive_seed(sc_seed, static_cast<uint64_t>(first_row) + b));
     const auto noise = random_spans_noise_mask(static_cast<int64_t>(length), options, rng);
     SpanCorrupted c = apply_noise_mask(repl.first(length), orig.first(length), noise, vocab);
     // Walk the row as apply_noise_mask does: one label per encoder token.

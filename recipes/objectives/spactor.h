@@ -20,8 +20,10 @@ struct SpactorBatch {
                          // kIgnoreIndex at sentinels, EOS and padding
 };
 
+// first_row: the global row of the batch's row 0; row b's noise is drawn for
+// global row first_row + b, so data-parallel ranks draw a one-rank run's noise.
 SpactorBatch make_spactor_batch(const RtdMasking& masking, const Tensor& sampled,
                                 const Vocab& vocab, uint64_t seed,
-                                const SpanCorruptionOptions& options = {});
+                                const SpanCorruptionOptions& options = {}, int64_t first_row = 0);
 
 }  // namespace graft::objectives

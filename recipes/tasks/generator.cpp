@@ -103,14 +103,25 @@ FlopsSplit Generator::forward_flops(int64_t batch, int64_t len, int64_t predicte
   return f;
 }
 
-std::vector<int32_t> gumbel_max_samples(const Tensor& logits, uint64_t seed) {
+std::vector<int64_t> global_positions(const std::vector<int32_t>& positions, int64_t first_row,
+                                      int64_t seq_len) {
+  std::vector<int64_t> out(positions.size());
+  for (size_t i = 0; i < positions.size(); ++i)
+    out[i] = first_row * seq_len + positions[i];
+  return out;
+}
+
+std::vector<int32_t> gumbel_max_samples(const Tensor& logits, uint64_t seed,
+                                        const std::vector<int64_t>& keys) {
   GRAFT_CHECK(logits.ndim() == 2, "gumbel_max_samples needs logits [N, V]");
   const int64_t rows = logits.dim(0), vocab = logits.dim(1);
+  GRAFT_CHECK(static_cast<int64_t>(keys.size()) == rows,
+              "gumbel_max_samples: " << keys.size() << " keys for " << rows << " rows");
   Tensor values = logits.dtype() == DType::f64 ? logits : logits.to(DType::f64);
   const double* v = values.data<double>();
   std::vector<int32_t> out(static_cast<size_t>(rows));
   for (int64_t r = 0; r < rows; ++r) {
-    Rng rng(derive_seed(seed, static_cast<uint64_t>(r)));
+    Rng rng(derive_seed(seed, static_cast<uint64_t>(keys[static_cast<size_t>(r)])));
     double best = -std::numeric_limits<double>::infinity();
     int32_t arg = 0;
     for (int64_t j = 0; j < vocab; ++j) {

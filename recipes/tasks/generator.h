@@ -71,9 +71,17 @@ class Generator {
 };
 
 // Gumbel-max samples, one per row of logits [N, V]: argmax(logit + g) with
-// g = -log(-log(u)), u uniform from Rng(derive_seed(seed, row)), so a row's
-// sample depends on the seed and its own logits only.
-std::vector<int32_t> gumbel_max_samples(const Tensor& logits, uint64_t seed);
+// g = -log(-log(u)), u uniform from Rng(derive_seed(seed, keys[row])), so a
+// row's sample depends on the seed, its key and its own logits only. Tasks
+// key a row by its position in the global batch (global_positions), so a
+// data-parallel rank samples what one rank with the whole batch would.
+std::vector<int32_t> gumbel_max_samples(const Tensor& logits, uint64_t seed,
+                                        const std::vector<int64_t>& keys);
+
+// Keys for gumbel_max_samples: flat positions (b·T + t) in a batch whose row 0
+// is global row first_row, as flat positions in the global batch.
+std::vector<int64_t> global_positions(const std::vector<int32_t>& positions, int64_t first_row,
+                                      int64_t seq_len);
 
 // Flat positions (b·T + t) where labels != kIgnoreIndex, in order.
 std::vector<int32_t> labelled_positions(const Tensor& labels);

@@ -109,7 +109,8 @@ RtdParts RtdTask::parts(const Model& model, ForwardContext& context, const Batch
   const Tensor gen_labels = gather_ids(masking.generator_labels, positions);
   r.mlm_loss = softmax_cross_entropy(gen_logits, gen_labels);
   const std::vector<int32_t> samples =
-      gumbel_max_samples(gen_logits, derive_seed(options_.seed, context.seed()));
+      gumbel_max_samples(gen_logits, derive_seed(options_.seed, context.seed()),
+                         global_positions(positions, context.first_row(), masking.original.dim(1)));
   r.disc =
       objectives::make_rtd_batch(masking, scatter_samples(masking.original, positions, samples));
   const Tensor hidden = model.encode(context, r.disc.input_ids, r.disc.attention_mask);

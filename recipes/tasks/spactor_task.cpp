@@ -76,10 +76,11 @@ SpactorStage1Parts SpactorHybridTask::parts(const Model& model, ForwardContext& 
   SpactorStage1Parts p;
   p.mlm_loss = softmax_cross_entropy(gen_logits, gather_ids(masking.generator_labels, positions));
   const std::vector<int32_t> samples =
-      gumbel_max_samples(gen_logits, sample_seed(options_.seed, context.seed()));
+      gumbel_max_samples(gen_logits, sample_seed(options_.seed, context.seed()),
+                         global_positions(positions, context.first_row(), masking.original.dim(1)));
   p.batch = objectives::make_spactor_batch(
       masking, scatter_samples(masking.original, positions, samples), vocab_,
-      noise_seed(options_.seed, context.seed()), options_.span_corruption);
+      noise_seed(options_.seed, context.seed()), options_.span_corruption, context.first_row());
   const objectives::Seq2SeqBatch& s = p.batch.seq2seq;
   const Tensor memory = model.encode(context, s.input_ids, s.attention_mask);
   const Tensor decoded = model.decode(context, s.decoder_input_ids, s.decoder_attention_mask,

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <algorithm>
 #include <cmath>
 
@@ -62,10 +64,40 @@ TEST(RtdTask, GumbelMaxFollowsTheSoftmax) {
   std::vector<float> v(4000 * 4, 0.0f);
   for (int r = 0; r < 4000; ++r)
     v[static_cast<size_t>(r * 4 + 2)] = 3.0f;
-  const std::vector<int32_t> s = gumbel_max_samples(Tensor::from_vector(v, {4000, 4}), 7);
+  std::vector<int64_t> keys(4000);
+  for (int r = 0; r < 4000; ++r)
+    keys[static_cast<size_t>(r)] = r;
+  const std::vector<int32_t> s = gumbel_max_samples(Tensor::from_vector(v, {4000, 4}), 7, keys);
   const double share = std::count(s.begin(), s.end(), 2) / 4000.0;
   EXPECT_NEAR(share, std::exp(3.0) / (std::exp(3.0) + 3.0), 0.02);
-  EXPECT_EQ(s, gumbel_max_samples(Tensor::from_vector(v, {4000, 4}), 7));
+  EXPECT_EQ(s, gumbel_max_samples(Tensor::from_vector(v, {4000, 4}), 7, keys));
+}
+
+// A data-parallel rank holding global rows [2, 4) of a [4, T] batch samples,
+// for each of its positions, what one rank with the whole batch samples
+// there: samples are keyed by global position, not by their index on a rank.
+TEST(RtdTask, GumbelSamplesAreKeyedByGlobalPosition) {
+  const int64_t t = 5, vocab = 6;
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> logits(4 * t * vocab);
+  for (float& x : logits)
+    x = u(rng);
+  std::vector<int32_t> all_positions(4 * t);
+  for (int32_t i = 0; i < 4 * t; ++i)
+    all_positions[static_cast<size_t>(i)] = i;
+  const std::vector<int32_t> whole = gumbel_max_samples(Tensor::from_vector(logits, {4 * t, vocab}),
+                                                        11, global_positions(all_positions, 0, t));
+  // The second rank: rows 2 and 3, local flat positions 0 .. 2T-1.
+  const std::vector<float> tail(logits.begin() + 2 * t * vocab, logits.end());
+  const std::vector<int32_t> local(all_positions.begin(), all_positions.begin() + 2 * t);
+  const std::vector<int32_t> half = gumbel_max_samples(Tensor::from_vector(tail, {2 * t, vocab}),
+                                                       11, global_positions(local, 2, t));
+  EXPECT_EQ(half, std::vector<int32_t>(whole.begin() + 2 * t, whole.end()));
+  // Keyed by local index instead, the second rank would repeat the first's draws.
+  const std::vector<int32_t> unkeyed = gumbel_max_samples(Tensor::from_vector(tail, {2 * t, vocab}),
+                                                          11, global_positions(local, 0, t));
+  EXPECT_NE(unkeyed, half);
 }
 
 TEST(RtdTask, NoGradientThroughTheSample) {
