@@ -113,21 +113,21 @@ StageRun load_stage_run(const std::string& dir, const std::string& name) {
     std::map<std::string, double> metrics;
   };
   std::vector<Row> rows;
-  for (const JsonValue& record : read_jsonl(metrics_path)) {
-    const auto step = record.number_at("step");
+  for (const Json& record : read_jsonl(metrics_path)) {
+    const auto step = number_at(record, "step");
     GRAFT_INPUT_CHECK(step, metrics_path << ": a record without \"step\"");
     Row row{static_cast<int64_t>(*step), Cost{}, false, {}};
     // A resumed run starts again from its checkpoint: what the killed run
     // logged past that point was never part of the resumed run's history.
     while (!rows.empty() && rows.back().step >= row.step)
       rows.pop_back();
-    if (auto flops = record.number_at("flops_model")) {
+    if (auto flops = number_at(record, "flops_model")) {
       row.has_cost = true;
       row.cost.flops_model = *flops;
       // Records from before flops_total existed: model plus element-wise.
-      row.cost.flops_total = record.number_at("flops_total")
-                                 .value_or(*flops + record.number_at("flops_other").value_or(0));
-      row.cost.tokens = record.number_at("tokens").value_or(0);
+      row.cost.flops_total = number_at(record, "flops_total")
+                                 .value_or(*flops + number_at(record, "flops_other").value_or(0));
+      row.cost.tokens = number_at(record, "tokens").value_or(0);
     } else if (row.step == 0) {
       row.has_cost = true;  // the initial evaluation, before any step
     } else if (!rows.empty()) {
@@ -137,7 +137,7 @@ StageRun load_stage_run(const std::string& dir, const std::string& name) {
     row.cost.kaplan = 6 * stage.params_non_embedding * row.cost.tokens;
     row.cost.kaplan_emb = 6 * stage.params_with_embedding * row.cost.tokens;
     for (const char* m : kMetrics) {
-      auto v = record.number_at(m);
+      auto v = number_at(record, m);
       if (v && std::isfinite(*v)) row.metrics[m] = *v;
     }
     rows.push_back(std::move(row));
@@ -156,29 +156,29 @@ RecipeRun load_recipe_run(const std::string& dir, const std::vector<std::string>
   run.name = fs::path(dir).lexically_normal().filename().string();
   const fs::path summary_path = fs::path(dir) / "summary.json";
   if (fs::exists(summary_path)) {
-    const JsonValue summary = read_json_file(summary_path.string());
-    if (auto n = summary.string_at("recipe"))
+    const Json summary = read_json_file(summary_path.string());
+    if (auto n = string_at(summary, "recipe"))
       run.name = *n;
-    else if (auto n2 = summary.string_at("name"))
+    else if (auto n2 = string_at(summary, "name"))
       run.name = *n2;
-    if (auto s = summary.number_at("seed")) run.seed = static_cast<int64_t>(*s);
-    if (auto w = summary.number_at("wall_seconds")) run.wall_seconds = *w;
-    const JsonValue* stages = summary.find("stages");
+    if (auto s = number_at(summary, "seed")) run.seed = static_cast<int64_t>(*s);
+    if (auto w = number_at(summary, "wall_seconds")) run.wall_seconds = *w;
+    const Json* stages = member(summary, "stages");
     GRAFT_INPUT_CHECK(stages && stages->is_array(), summary_path.string()
                                                         << " has no \"stages\" array");
-    for (const JsonValue& s : stages->array()) {
-      const auto name = s.string_at("name");
+    for (const Json& s : *stages) {
+      const auto name = string_at(s, "name");
       GRAFT_INPUT_CHECK(name, summary_path.string() << ": a stage without \"name\"");
-      std::string stage_dir = s.string_at("run_dir").value_or(s.string_at("dir").value_or(""));
+      std::string stage_dir = string_at(s, "run_dir").value_or(string_at(s, "dir").value_or(""));
       if (stage_dir.empty() || !fs::exists(stage_dir)) stage_dir = (fs::path(dir) / *name).string();
       // A stage the runner lists but never started (a run stopped early) has
       // no metrics yet: it simply contributes nothing.
       if (!fs::exists(fs::path(stage_dir) / "metrics.jsonl")) continue;
       StageRun stage = load_stage_run(stage_dir, *name);
-      if (auto w = s.number_at("wall_seconds")) stage.wall_seconds = *w;
-      stage.reused = s.bool_at("reused").value_or(false) || s.bool_at("one_off").value_or(false);
+      if (auto w = number_at(s, "wall_seconds")) stage.wall_seconds = *w;
+      stage.reused = bool_at(s, "reused").value_or(false) || bool_at(s, "one_off").value_or(false);
       stage.checkpoint =
-          s.string_at("final_checkpoint").value_or(s.string_at("checkpoint").value_or(""));
+          string_at(s, "final_checkpoint").value_or(string_at(s, "checkpoint").value_or(""));
       run.stages.push_back(std::move(stage));
     }
   } else if (fs::exists(fs::path(dir) / "metrics.jsonl")) {

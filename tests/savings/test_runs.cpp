@@ -19,15 +19,27 @@ using testing::write_file;
 using testing::write_stage;
 
 TEST(SavingsJson, ParsesWhatJsonObjectWrites) {
-  const JsonValue v = parse_json(
-      R"({"a": 1.5e3, "b": null, "c": "x\"\u00e9", "d": [true, false], "e": {"f": -2}})", "t");
-  EXPECT_DOUBLE_EQ(*v.number_at("a"), 1500);
-  EXPECT_FALSE(v.number_at("b"));  // null: a non-finite number
-  EXPECT_EQ(*v.string_at("c"), "x\"\xc3\xa9");
-  EXPECT_EQ(v.find("d")->array().size(), 2u);
-  EXPECT_DOUBLE_EQ(*v.find("e")->number_at("f"), -2);
+  const Json v = parse_json(
+      R"({"a": 1.5e3, "b": null, "c": "x\"\u00e9", "d": [true, false], "e": {"f": -2}, "g": true})",
+      "t");
+  EXPECT_DOUBLE_EQ(*number_at(v, "a"), 1500);
+  EXPECT_FALSE(number_at(v, "b"));  // null: a non-finite number
+  EXPECT_EQ(*string_at(v, "c"), "x\"\xc3\xa9");
+  EXPECT_EQ(member(v, "d")->size(), 2u);
+  EXPECT_EQ(bool_at(v, "g"), std::optional<bool>(true));
+  EXPECT_FALSE(bool_at(v, "a"));  // a number, not a boolean
+  EXPECT_DOUBLE_EQ(*number_at(*member(v, "e"), "f"), -2);
+  EXPECT_EQ(member(v, "missing"), nullptr);
   EXPECT_THROW(parse_json("{\"a\": 1,}", "t"), InputError);
   EXPECT_THROW(parse_json("{\"a\": 1} x", "t"), InputError);
+  // Several lines: the message names the line of the error.
+  try {
+    parse_json("{\n\"a\": 1,\n\"b\": }\n", "summary.json");
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("summary.json:3: invalid JSON"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(SavingsRuns, HandCountedParametersMatchTheClosedForm) {
