@@ -13,7 +13,7 @@ struct Scale {
   double dropout;
 };
 
-// DESIGN.md's scales. base is BERT/T5-small class (~55-61M parameters with
+// the scales of docs/ARCHITECTURE.md. base is BERT/T5-small class (~55-61M parameters with
 // embeddings), large ~340-390M.
 Scale scale_for(std::string_view scale) {
   if (scale == "tiny") return {4096, 64, 4, 256, 2, 2, 64, 0.0};

@@ -1,5 +1,5 @@
 // ModelConfig: everything that fixes a model's architecture and parameter
-// names, plus the presets tiny/small/base/large of docs/DESIGN.md's scales.
+// names, plus the presets tiny/small/base/large of the scales of docs/ARCHITECTURE.md.
 //
 // The TOML reader lives in model/config_toml.h so that code that only builds
 // models does not pull in toml++.

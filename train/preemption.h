@@ -8,9 +8,9 @@
 // The handler only records the signal (async-signal-safe); the training loop
 // (train/loop.h) polls preemption_signal() at each step boundary. Under
 // mpirun / srun the ranks agree on the step first (an all-gather of each
-// rank's flag, every step; the first rank's signal wins), because a signal reaches ranks at different
-// times and a rank that stopped alone would leave its peers blocked in the
-// next step's collectives.
+// rank's flag, every step; the first rank's signal wins), because a signal reaches ranks at
+// different times and a rank that stopped alone would leave its peers blocked in the next step's
+// collectives.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 #include "ops/cpu/matmul.h"
 
-#include "ops/cpu/gemm.h"
 #include "ops/cpu/gelu_math.h"
+#include "ops/cpu/gemm.h"
 #include "ops/cpu/parallel.h"
 
 namespace graft::cpu {

@@ -30,27 +30,27 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 cd "$src"  # suites/main.toml and recipes/tiny/ are found from the source root
 # The shared run is stopped once, early, and resumed by the same command.
-"$graft" suite run main --scale tiny --seeds 2 --run-dir "$work/shared" \
-  --set recipe.stores="$work/stores" --jobs 2 > "$work/shared-stopped.log" 2>&1 &
+"$graft" suite run main --scale tiny --seeds 2 --run-dir "$work/sharing" \
+  --set recipe.stores="$work/stores" --jobs 2 > "$work/sharing-stopped.log" 2>&1 &
 pid=$!
 for _ in $(seq 600); do
-  grep -q "^\[seed [01]\] \[suite 2/10\]" "$work/shared-stopped.log" && break
+  grep -q "^\[seed [01]\] \[suite 2/10\]" "$work/sharing-stopped.log" && break
   kill -0 "$pid" 2>/dev/null || break
   sleep 0.1
 done
 kill -TERM "$pid" 2>/dev/null || true
 status=0
 wait "$pid" || status=$?
-[ "$status" = 75 ] || fail "SIGTERM to suite run --jobs 2: exit status $status, not 75 (log: $work/shared-stopped.log)"
+[ "$status" = 75 ] || fail "SIGTERM to suite run --jobs 2: exit status $status, not 75 (log: $work/sharing-stopped.log)"
 for seed in 0 1; do
-  grep -q "^\[seed $seed\] .* stopped by SIGTERM after step" "$work/shared-stopped.log" ||
-    fail "worker $seed did not stop on the forwarded SIGTERM ($work/shared-stopped.log)"
+  grep -q "^\[seed $seed\] .* stopped by SIGTERM after step" "$work/sharing-stopped.log" ||
+    fail "worker $seed did not stop on the forwarded SIGTERM ($work/sharing-stopped.log)"
 done
-[ ! -e "$work/shared/table.md" ] || fail "a stopped suite wrote a table"
+[ ! -e "$work/sharing/table.md" ] || fail "a stopped suite wrote a table"
 
-for mode in shared unshared; do
+for mode in sharing no-sharing; do
   extra=(--jobs 2)
-  [ "$mode" = unshared ] && extra=(--no-sharing)
+  [ "$mode" = no-sharing ] && extra=(--no-sharing)
   "$graft" suite run main --scale tiny --seeds 2 --run-dir "$work/$mode" \
     --set recipe.stores="$work/stores" "${extra[@]}" > "$work/$mode.log" 2>&1 ||
     fail "suite run ($mode) exit status $? (log: $work/$mode.log)"
@@ -59,47 +59,47 @@ for mode in shared unshared; do
   done
 done
 
-grep -q "^\[seed 1\] \[suite 10/10\] warm-start seed 1 done" "$work/shared.log" ||
+grep -q "^\[seed 1\] \[suite 10/10\] warm-start seed 1 done" "$work/sharing.log" ||
   fail "the parent does not show the seed-1 worker's output"
 # A stage is linked once: before the stop or after it.
-linked=$(cat "$work/shared-stopped.log" "$work/shared.log" | grep -c "linked, not trained again" || true)
+linked=$(cat "$work/sharing-stopped.log" "$work/sharing.log" | grep -c "linked, not trained again" || true)
 [ "$linked" = 6 ] || fail "expected 6 linked stages (3 per seed) with sharing, the log says $linked"
-if grep -q "linked, not trained again" "$work/unshared.log"; then
+if grep -q "linked, not trained again" "$work/no-sharing.log"; then
   fail "--no-sharing linked a stage"
 fi
 for run in {sequential,baseline-mlm-finetune}/seed-{0,1}/mlm warm-start/seed-{0,1}/bert; do
-  dir="$work/shared/$run"
+  dir="$work/sharing/$run"
   seed=$(basename "$(dirname "$dir")")
   from=$(cat "$dir/shared-from") || fail "$run: no shared-from file"
-  [ "$from" = "$work/shared/baseline-mlm/$seed/mlm" ] || fail "$run shared from '$from'"
+  [ "$from" = "$work/sharing/baseline-mlm/$seed/mlm" ] || fail "$run shared from '$from'"
   grep -q "\"shared_from\": \"$from\"" "$(dirname "$dir")/summary.json" ||
     fail "$run: summary.json does not name the folder it was linked from"
   # The same bits as the stage trained again without sharing: every dataset
   # and attribute but the stored config, whose run.dir names another folder.
   a=$(ls "$dir"/checkpoints/*.h5 | tail -1)
-  b="$work/unshared/$run/checkpoints/$(basename "$a")"
+  b="$work/no-sharing/$run/checkpoints/$(basename "$a")"
   h5diff -q --exclude-path /run/config "$a" "$b" ||
     fail "$run: linked checkpoint differs from the one trained again ($b)"
   untimed() { sed -E 's/"(tokens_per_s|mfu)": [^,}]*,? ?//g' "$1"; }
-  cmp -s <(untimed "$dir/metrics.jsonl") <(untimed "$work/unshared/$run/metrics.jsonl") ||
+  cmp -s <(untimed "$dir/metrics.jsonl") <(untimed "$work/no-sharing/$run/metrics.jsonl") ||
     fail "$run: metrics (timings aside) differ from the stage trained again"
 done
 
 # h5diff does tell checkpoints apart (a check that cannot fail proves
 # nothing): two different models must give exit status 1, "differences
 # found", not 0 and not 2 (a missing or unreadable file).
-mlm=$(ls "$work"/shared/baseline-mlm/seed-0/mlm/checkpoints/*.h5 | tail -1)
-sc=$(ls "$work"/shared/baseline-sc/seed-0/sc/checkpoints/*.h5 | tail -1)
+mlm=$(ls "$work"/sharing/baseline-mlm/seed-0/mlm/checkpoints/*.h5 | tail -1)
+sc=$(ls "$work"/sharing/baseline-sc/seed-0/sc/checkpoints/*.h5 | tail -1)
 status=0
 h5diff -q --exclude-path /run/config "$mlm" "$sc" > /dev/null 2>&1 || status=$?
 [ "$status" = 1 ] || fail "h5diff of two different models ($mlm, $sc) gave exit status $status, not 1"
 
 # Every column but wall time agrees.
-wall_columns=$(head -1 "$work/shared/table.csv" | tr ',' '\n' | grep -n -i wall | cut -d: -f1 |
+wall_columns=$(head -1 "$work/sharing/table.csv" | tr ',' '\n' | grep -n -i wall | cut -d: -f1 |
   paste -sd, -)
 [ -n "$wall_columns" ] || fail "table.csv has no wall-time column"
 keep() { cut -d, --complement -f"$wall_columns" "$1"; }
-diff <(keep "$work/shared/table.csv") <(keep "$work/unshared/table.csv") > "$work/table.diff" ||
+diff <(keep "$work/sharing/table.csv") <(keep "$work/no-sharing/table.csv") > "$work/table.diff" ||
   fail "tables differ beyond wall time: $work/table.diff"
 echo "tiny suite: 6 stages linked, bit-identical to training them again; 2 one-thread" \
   "workers and one process on every core give the same table"
